@@ -1,0 +1,140 @@
+"""The `inferstack` command line. Exit codes: 0 ok, 1 mandatory policy violations, 2 invalid input.
+
+JSON output goes to stdout (or --out) and never carries progress; progress shows on a terminal's
+stderr only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from inferstack.config.loader import InputError, Project, find_project, load_all, load_environment
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="inferstack",
+    help="GPU model serving on AWS with Pulumi: offline preview, guardrails, costs, model packages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def progress(message: str, enabled: bool = True) -> Iterator[None]:
+    """A spinner on an interactive stderr; silent in pipes, CI logs and JSON runs."""
+    if enabled and err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
+
+
+def project_or_fail() -> Project:
+    try:
+        return find_project()
+    except InputError as exc:
+        fail(exc.message)
+
+
+@app.command()
+def validate() -> None:
+    """Validate every environment file and model package manifest."""
+    project = project_or_fail()
+    envs, packages, errors = load_all(project)
+    if errors:
+        for message in errors:
+            err.print(f"error: {message}", markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    print(f"ok: {len(envs)} environments ({', '.join(sorted(envs))}), {len(packages)} model packages "
+          f"({', '.join(sorted(packages))})")
+
+
+@app.command()
+def preview(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text, json or markdown.")] = Format.text,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    stack: Annotated[str | None, typer.Option(help="Pulumi stack name (default: the environment name).")] = None,
+) -> None:
+    """Offline preview: run the real stack program under Pulumi's mock engine and report what it creates."""
+    from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
+
+    project = project_or_fail()
+    try:
+        with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
+            result = run_preview(project, env, stack=stack)
+    except InputError as exc:
+        fail(exc.message)
+    if fmt is Format.json:
+        text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
+    elif fmt is Format.markdown:
+        text = render_markdown(result)
+    else:
+        text = render_text(result)
+    write_output(text, out)
+    raise typer.Exit(EXIT_VIOLATIONS if has_mandatory_violation(result) else EXIT_OK)
+
+
+@app.command()
+def render(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the manifests (replaced).")],
+) -> None:
+    """Write every Kubernetes object the program registers as YAML and validate it against the schemas."""
+    from inferstack.preview import run_preview
+    from inferstack.render import render as do_render
+
+    project = project_or_fail()
+    try:
+        environment = load_environment(project, env)
+        with progress(f"rendering {env} manifests"):
+            result = run_preview(project, env, evaluate_policies=False, estimate_cost=False)
+    except InputError as exc:
+        fail(exc.message)
+    report = do_render(result, out, environment.cluster.kubernetes_version)
+    version = environment.cluster.kubernetes_version
+    print(f"wrote {len(report.written)} manifests to {out}")
+    print(f"  schema-valid against Kubernetes {version}: {len(report.validated)}")
+    for path, what in report.not_schema_checked:
+        print(f"  not schema-checked (custom resource {what}): {path.name}")
+    for release in report.helm_releases:
+        print(f"  helm release (templated by Helm at deploy time): {release}")
+    for path, why in report.invalid:
+        err.print(f"error: {path} ==> invalid against Kubernetes {version}: {why}", markup=False)
+    if report.invalid:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

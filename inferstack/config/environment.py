@@ -1,0 +1,450 @@
+"""Environment configuration: one pydantic model per concern, loaded from `environments/<env>.yaml`.
+
+Components never see these models: `stacks/` maps them to component args. Every field is described,
+unknown keys are rejected (`extra="forbid"`), and cross-field rules live in validators that raise
+messages naming the value and the fix (the loader adds the file and the field path).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from inferstack.catalog import (
+    gpu_class_of_ec2,
+    is_gpu_ec2_type,
+    known_ec2_types,
+    known_sagemaker_types,
+)
+
+ENV_NAMES = ("dev", "staging", "prod")
+MODEL_NAME_RE = r"^[a-z][a-z0-9-]{1,46}[a-z0-9]$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Regions(_Model):
+    """Where the environment runs. A secondary region turns on multi-region failover."""
+
+    primary: str = Field(description="AWS region of the primary deployment, e.g. us-east-1.")
+    secondary: str | None = Field(
+        default=None, description="Standby region; when set, every deployment is duplicated there behind failover DNS."
+    )
+
+    @field_validator("primary", "secondary")
+    @classmethod
+    def _region_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", v):
+            raise ValueError(f"{v!r} is not an AWS region name; use one like 'us-east-1'")
+        return v
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Regions:
+        if self.secondary == self.primary:
+            raise ValueError(
+                f"secondary region equals primary ({self.primary!r}); pick another region or remove 'secondary'"
+            )
+        return self
+
+    @property
+    def all(self) -> list[str]:
+        return [self.primary] + ([self.secondary] if self.secondary else [])
+
+
+class Network(_Model):
+    """VPC layout per region."""
+
+    cidr: str = Field(description="VPC CIDR in the primary region, /16 to /20.")
+    secondary_cidr: str | None = Field(
+        default=None, description="VPC CIDR in the secondary region; required when regions.secondary is set."
+    )
+    availability_zones: int = Field(default=2, ge=2, le=6, description="AZs to spread subnets over (>= 2).")
+    nat_gateways: Literal["single", "per_az"] = Field(
+        default="single", description="'single' NAT gateway (cheap) or one per AZ (survives an AZ loss)."
+    )
+    flow_logs_retention_days: int = Field(default=30, ge=1, description="Retention of the VPC flow-log group.")
+    interface_endpoints: bool = Field(
+        default=True,
+        description="Create interface endpoints (ECR api+dkr, STS, Logs, SageMaker API+runtime) in private subnets.",
+    )
+
+    @field_validator("cidr", "secondary_cidr")
+    @classmethod
+    def _cidr(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            net = ipaddress.ip_network(v, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a valid IPv4 network ({exc}); use e.g. '10.40.0.0/16'") from None
+        if net.version != 4 or not 16 <= net.prefixlen <= 20:
+            raise ValueError(f"{v!r} must be an IPv4 network between /16 and /20; use e.g. '10.40.0.0/16'")
+        return v
+
+
+class NodeSize(_Model):
+    """A CPU node group size."""
+
+    instance_type: str = Field(default="m6i.large", description="EC2 instance type of the system nodes.")
+    min: int = Field(default=2, ge=1, description="Minimum nodes (>= 1: CoreDNS and the controllers live here).")
+    max: int = Field(default=4, ge=1, description="Maximum nodes.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeSize:
+        if self.min > self.max:
+            raise ValueError(f"min={self.min} exceeds max={self.max}; raise max or lower min")
+        if self.instance_type not in known_ec2_types():
+            raise ValueError(
+                f"instance_type {self.instance_type!r} is not in the instance catalog; use one of "
+                + ", ".join(sorted(t for t in known_ec2_types() if not is_gpu_ec2_type(t)))
+            )
+        return self
+
+
+class GpuNodeGroup(_Model):
+    """A GPU node group: one GPU class, tainted, sized by the cluster autoscaler between min and max."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$", description="Short name, e.g. 'l4'.")
+    instance_types: list[str] = Field(min_length=1, description="GPU instance types, all of one GPU class.")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT.")
+    min_size: int = Field(default=0, ge=0, description="Minimum nodes; 0 lets an idle group cost nothing.")
+    max_size: int = Field(default=2, ge=1, description="Maximum nodes (>= 1).")
+    ami_type: Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"] = Field(
+        default="AL2023_x86_64_NVIDIA", description="Accelerated EKS AMI type."
+    )
+    disk_size_gib: int = Field(default=200, ge=50, le=2000, description="Encrypted gp3 root volume size.")
+    time_slicing_replicas: int = Field(
+        default=0, ge=0, le=16, description="NVIDIA time-slicing replicas per GPU (0 = off)."
+    )
+
+    @model_validator(mode="after")
+    def _gpu_rules(self) -> GpuNodeGroup:
+        if self.min_size > self.max_size:
+            raise ValueError(f"min_size={self.min_size} exceeds max_size={self.max_size}; raise max_size or lower min_size")
+        not_gpu = [t for t in self.instance_types if not is_gpu_ec2_type(t)]
+        if not_gpu:
+            gpus = sorted(t for t in known_ec2_types() if is_gpu_ec2_type(t))
+            raise ValueError(f"instance_types {not_gpu} are not GPU instance types; use GPU types such as {', '.join(gpus)}")
+        classes = sorted({gpu_class_of_ec2(t) for t in self.instance_types})
+        if len(classes) > 1:
+            raise ValueError(
+                f"instance_types {self.instance_types} mix GPU classes {classes}; one node group holds one GPU class, "
+                "split them into separate gpu_node_groups"
+            )
+        return self
+
+
+class Cluster(_Model):
+    """EKS cluster settings."""
+
+    kubernetes_version: Literal["1.30", "1.31", "1.32", "1.33"] = Field(
+        default="1.31", description="EKS Kubernetes version; managed add-on versions are pinned per version."
+    )
+    endpoint_public_access: bool = Field(
+        default=False, description="Expose the API server publicly (only to public_access_cidrs). Default private."
+    )
+    public_access_cidrs: list[str] = Field(
+        default_factory=list, description="CIDRs allowed to reach a public endpoint; never 0.0.0.0/0."
+    )
+    control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator"],
+        description="Control-plane log types; api, audit and authenticator are always kept.",
+    )
+    admin_role_arns: list[str] = Field(
+        default_factory=list, description="IAM role ARNs given cluster-admin through EKS access entries."
+    )
+    system_nodes: NodeSize = Field(default_factory=NodeSize, description="The CPU node group for system pods.")
+    gpu_node_groups: list[GpuNodeGroup] = Field(default_factory=list, description="GPU node groups.")
+    mig_strategy: Literal["none", "single", "mixed"] = Field(
+        default="none", description="NVIDIA device-plugin MIG strategy."
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> Cluster:
+        for required in ("api", "audit", "authenticator"):
+            if required not in self.control_plane_logs:
+                raise ValueError(
+                    f"control_plane_logs {self.control_plane_logs} lacks {required!r}; api, audit and authenticator "
+                    "are required, add it"
+                )
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError(
+                "endpoint_public_access is true but public_access_cidrs is empty; list the CIDRs that may reach the "
+                "API server, or set endpoint_public_access: false"
+            )
+        for cidr in self.public_access_cidrs:
+            if cidr in ("0.0.0.0/0", "::/0"):
+                raise ValueError(f"public_access_cidrs contains {cidr!r}; list specific office/VPN CIDRs instead")
+        names = [g.name for g in self.gpu_node_groups]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"gpu_node_groups names {dupes} are repeated; give each group a unique name")
+        return self
+
+
+class Serving(_Model):
+    """Serving images shared by every deployment."""
+
+    triton_image: str = Field(
+        default="nvcr.io/nvidia/tritonserver:24.09-py3",
+        description="Triton image for EKS, pinned by tag (optionally @sha256 digest); ':latest' is refused.",
+    )
+    sagemaker_triton_version: str = Field(
+        default="24.09", description="SageMaker Triton container version resolved with sagemaker.core image_uris."
+    )
+
+    @field_validator("triton_image")
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        name = v.split("@", 1)[0]
+        tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
+        if tag is None or tag == "latest":
+            raise ValueError(f"{v!r} is not pinned; use an explicit tag such as 'nvcr.io/nvidia/tritonserver:24.09-py3'")
+        return v
+
+
+class Dns(_Model):
+    """Route53 records and failover health checks."""
+
+    zone: str = Field(description="Hosted zone name, e.g. inference.example.com; records are <model>.<env>.<zone>.")
+    health_check_interval_seconds: Literal[10, 30] = Field(default=30, description="Route53 health check interval.")
+    failure_threshold: int = Field(default=3, ge=1, le=10, description="Consecutive failures before unhealthy.")
+    ttl_seconds: int = Field(default=60, ge=0, le=86400, description="TTL of non-alias records.")
+    max_failover_seconds: int = Field(
+        default=300, ge=10, description="Upper bound on interval x threshold + TTL; prod must be <= 60."
+    )
+    weighted_primary_percent: int | None = Field(
+        default=None, ge=1, le=99, description="Active-active split: percent of traffic to the primary (rest secondary)."
+    )
+
+    @property
+    def failover_seconds(self) -> int:
+        return self.health_check_interval_seconds * self.failure_threshold + self.ttl_seconds
+
+    @model_validator(mode="after")
+    def _budget(self) -> Dns:
+        if self.failover_seconds > self.max_failover_seconds:
+            raise ValueError(
+                f"failover takes {self.failover_seconds}s (health_check_interval_seconds="
+                f"{self.health_check_interval_seconds} x failure_threshold={self.failure_threshold} + ttl_seconds="
+                f"{self.ttl_seconds}) which exceeds max_failover_seconds={self.max_failover_seconds}; lower ttl_seconds, "
+                "failure_threshold or use health_check_interval_seconds: 10"
+            )
+        return self
+
+
+class Throttle(_Model):
+    """API Gateway usage-plan limits."""
+
+    rate_per_second: float = Field(default=100, gt=0, description="Steady-state requests per second.")
+    burst: int = Field(default=200, ge=1, description="Burst bucket size.")
+    quota_per_day: int | None = Field(default=None, ge=1, description="Requests per day per key (None = no quota).")
+
+
+class Api(_Model):
+    """Regional API Gateway front door for SageMaker endpoints."""
+
+    enabled: bool = Field(default=True, description="Create the API front door for SageMaker deployments.")
+    auth: Literal["iam", "api_key"] = Field(default="iam", description="Caller authentication: SigV4 IAM or API key.")
+    throttle: Throttle = Field(default_factory=Throttle, description="Usage-plan throttling.")
+
+
+class Monitoring(_Model):
+    """Alerting, log retention and the budget."""
+
+    alarm_emails: list[str] = Field(default_factory=list, description="Email subscribers of the alert topic.")
+    log_retention_days: int = Field(default=30, ge=1, description="Retention of every log group the stack creates.")
+    budget_monthly_usd: float = Field(gt=0, description="Monthly AWS Budget limit for the environment's cost tag.")
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", addr):
+                raise ValueError(f"{addr!r} is not an email address; use e.g. 'oncall@example.com'")
+        return v
+
+
+class Range(_Model):
+    """A min/max pair."""
+
+    min: int = Field(ge=0, description="Minimum.")
+    max: int = Field(ge=1, description="Maximum.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min={self.min} exceeds max={self.max}; raise max or lower min")
+        return self
+
+
+class Rollout(_Model):
+    """How a new version replaces the old one."""
+
+    strategy: Literal["all_at_once", "canary", "linear"] = Field(
+        default="all_at_once", description="Blue/green traffic shifting: all_at_once, canary or linear."
+    )
+    canary_percent: int = Field(default=10, ge=1, le=50, description="Canary size in percent (<= 50).")
+    linear_step_percent: int = Field(default=20, ge=10, le=50, description="Linear step in percent (10-50).")
+    wait_minutes: int = Field(default=10, ge=0, le=60, description="Bake time between traffic shifts.")
+    termination_wait_minutes: int = Field(default=5, ge=0, le=60, description="Keep the old fleet this long after.")
+    canary_version: int | None = Field(
+        default=None, ge=1, description="Triton on EKS: model version served by the canary Deployment."
+    )
+
+
+class Autoscaling(_Model):
+    """Scaling signal targets."""
+
+    queue_time_us: int = Field(default=50000, ge=100, description="Triton: target avg per-request queue time (us).")
+    invocations_per_instance: int = Field(default=70, ge=1, description="SageMaker: invocations per instance per minute.")
+    backlog_per_instance: float = Field(default=5, gt=0, description="SageMaker async: backlog per instance target.")
+    off_hours_schedule: bool = Field(default=False, description="Scale real-time endpoints to min at night (dev).")
+
+
+class DataCapture(_Model):
+    """SageMaker data capture and drift monitoring."""
+
+    enabled: bool = Field(default=False, description="Capture requests/responses to S3 (KMS) and monitor drift.")
+    sampling_percent: int = Field(default=10, ge=1, le=100, description="Percent of requests captured.")
+
+
+class AsyncInference(_Model):
+    """SageMaker asynchronous inference."""
+
+    max_concurrent_invocations: int = Field(default=4, ge=1, le=1000, description="Per instance.")
+
+
+class Deployment(_Model):
+    """One pinned model version deployed to a serving target."""
+
+    model: str = Field(pattern=MODEL_NAME_RE, description="Model package name under model_packages/.")
+    version: int = Field(ge=1, description="Pinned model package version.")
+    target: Literal["triton-eks", "sagemaker", "sagemaker-async"] = Field(description="Where it is served.")
+    gpu_node_group: str | None = Field(default=None, description="triton-eks: the GPU node group it runs on.")
+    gpus_per_replica: int = Field(default=1, ge=1, le=8, description="triton-eks: GPUs per pod.")
+    replicas: Range | None = Field(default=None, description="triton-eks: HPA min/max replicas.")
+    instance_type: str | None = Field(default=None, description="sagemaker*: ml.* instance type.")
+    instances: Range | None = Field(default=None, description="sagemaker*: autoscaling min/max instance count.")
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Scaling targets.")
+    rollout: Rollout = Field(default_factory=Rollout, description="Safe rollout settings.")
+    data_capture: DataCapture = Field(default_factory=DataCapture, description="SageMaker data capture / drift.")
+    async_inference: AsyncInference = Field(default_factory=AsyncInference, description="sagemaker-async settings.")
+
+    @property
+    def key(self) -> str:
+        return self.model
+
+    @model_validator(mode="after")
+    def _by_target(self) -> Deployment:
+        if self.target == "triton-eks":
+            if self.gpu_node_group is None:
+                raise ValueError("target triton-eks needs gpu_node_group; name one of cluster.gpu_node_groups")
+            if self.replicas is None:
+                raise ValueError("target triton-eks needs replicas: {min: N, max: M}")
+            if self.replicas.min < 1:
+                raise ValueError(f"replicas.min={self.replicas.min} for triton-eks; use >= 1 (HPA cannot scale from 0)")
+            for f in ("instance_type", "instances"):
+                if getattr(self, f) is not None:
+                    raise ValueError(f"{f} applies to SageMaker targets only; remove it for target triton-eks")
+        else:
+            if self.instance_type is None:
+                raise ValueError(f"target {self.target} needs instance_type, e.g. ml.g6.xlarge")
+            if self.instance_type not in known_sagemaker_types():
+                raise ValueError(
+                    f"instance_type {self.instance_type!r} is not in the instance catalog; use one of "
+                    + ", ".join(sorted(known_sagemaker_types()))
+                )
+            if self.instances is None:
+                raise ValueError(f"target {self.target} needs instances: {{min: N, max: M}}")
+            if self.target == "sagemaker" and self.instances.min < 1:
+                raise ValueError(
+                    f"instances.min={self.instances.min} for a real-time endpoint; use >= 1 "
+                    "(only sagemaker-async scales to zero)"
+                )
+            for f in ("gpu_node_group", "replicas"):
+                if getattr(self, f) is not None:
+                    raise ValueError(f"{f} applies to target triton-eks only; remove it for target {self.target}")
+            if self.rollout.canary_version is not None:
+                raise ValueError("rollout.canary_version applies to triton-eks; SageMaker rollouts use blue/green")
+        return self
+
+
+EnforcementLevel = Literal["advisory", "mandatory", "disabled", "remediate"]
+
+
+class PolicySettings(_Model):
+    """Per-environment guardrail settings; merged over the packs' per-environment defaults."""
+
+    enforcement: dict[str, EnforcementLevel] = Field(
+        default_factory=dict, description="Enforcement level per policy name, overriding the environment default."
+    )
+    config: dict[str, dict[str, object]] = Field(
+        default_factory=dict, description="Per-policy configuration (limits), validated against its config_schema."
+    )
+
+
+class Environment(_Model):
+    """A deployable environment: `environments/<name>.yaml`."""
+
+    name: Literal["dev", "staging", "prod"] = Field(description="Environment name; must match the file and stack.")
+    regions: Regions = Field(description="Primary and optional secondary region.")
+    network: Network = Field(description="VPC layout.")
+    cluster: Cluster = Field(default_factory=Cluster, description="EKS cluster and node groups.")
+    serving: Serving = Field(default_factory=Serving, description="Serving images.")
+    dns: Dns = Field(description="Route53 zone and failover settings.")
+    api: Api = Field(default_factory=Api, description="API Gateway front door.")
+    monitoring: Monitoring = Field(description="Alerting, retention, budget.")
+    deployments: list[Deployment] = Field(default_factory=list, description="Pinned model deployments.")
+    policies: PolicySettings = Field(default_factory=PolicySettings, description="Guardrail overrides.")
+    tags: dict[str, str] = Field(description="Tags on every resource; must include owner and cost-center.")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        missing = [k for k in ("owner", "cost-center") if not v.get(k)]
+        if missing:
+            raise ValueError(f"tags lacks {missing}; add them (cost allocation and ownership need both)")
+        if "environment" in v:
+            raise ValueError("tags.environment is set by the stack from the environment name; remove it")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> Environment:
+        if self.regions.secondary and not self.network.secondary_cidr:
+            raise ValueError(
+                "regions.secondary is set but network.secondary_cidr is not; add a non-overlapping CIDR for the "
+                "secondary VPC"
+            )
+        if self.network.secondary_cidr and self.network.secondary_cidr == self.network.cidr:
+            raise ValueError("network.secondary_cidr equals network.cidr; use a non-overlapping range")
+        groups = {g.name for g in self.cluster.gpu_node_groups}
+        seen: set[str] = set()
+        for i, d in enumerate(self.deployments):
+            if d.model in seen:
+                raise ValueError(f"deployments[{i}] deploys {d.model!r} twice; keep one entry per model")
+            seen.add(d.model)
+            if d.target == "triton-eks" and d.gpu_node_group not in groups:
+                raise ValueError(
+                    f"deployments[{i}].gpu_node_group {d.gpu_node_group!r} is not defined; use one of "
+                    f"{sorted(groups) or 'none (add cluster.gpu_node_groups)'}"
+                )
+        if self.name == "prod" and self.dns.failover_seconds > 60:
+            raise ValueError(
+                f"prod must fail over within 60s but dns settings give {self.dns.failover_seconds}s; lower "
+                "dns.ttl_seconds or dns.failure_threshold, or use dns.health_check_interval_seconds: 10"
+            )
+        return self
+
+
+def all_tags(env: Environment) -> dict[str, str]:
+    """The tags every taggable resource carries."""
+    return {**env.tags, "environment": env.name, "managed-by": "inferstack"}
+
+
+__all__ = ["ENV_NAMES", "Environment", "Deployment", "GpuNodeGroup", "all_tags"]

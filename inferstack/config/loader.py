@@ -1,0 +1,292 @@
+"""Load and validate environment files and model-package manifests, with errors written for humans.
+
+Every problem becomes one `InputError` whose message names the file (with line and column where the
+YAML has them), the path of the field, the value and the fix, e.g.::
+
+    environments/prod.yaml:14:7 ==> at deployments[1].instances
+      ==> min=3 exceeds max=2; raise max or lower min
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from inferstack.config.environment import ENV_NAMES, Environment
+from inferstack.config.model_package import ModelPackage
+
+
+class InputError(Exception):
+    """Bad input: the CLI prints the message (no traceback) and exits 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the Pulumi project lives."""
+
+    root: Path
+
+    @property
+    def environments_dir(self) -> Path:
+        return self.root / "environments"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.root / "model_packages"
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def environment_names(self) -> list[str]:
+        return sorted(p.stem for p in self.environments_dir.glob("*.yaml"))
+
+    def package_names(self) -> list[str]:
+        return sorted(p.parent.name for p in self.packages_dir.glob("*/model.yaml"))
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The nearest directory upward holding the inferstack `Pulumi.yaml` (cwd first, then this checkout)."""
+    candidates = [start or Path.cwd(), Path(__file__).resolve().parents[2]]
+    for base in candidates:
+        for d in [base, *base.parents]:
+            pulumi_yaml = d / "Pulumi.yaml"
+            if pulumi_yaml.is_file() and (d / "environments").is_dir():
+                return Project(d)
+    raise InputError(
+        f"no inferstack project found from {candidates[0]}: run inferstack inside the project checkout "
+        "(the directory holding Pulumi.yaml and environments/)"
+    )
+
+
+# -- YAML with positions ---------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, project: Project) -> tuple[Any, yaml.Node | None]:
+    rel = project.rel(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{rel} ==> file not found; create it or check the name") from None
+    except OSError as exc:
+        raise InputError(f"{rel} ==> cannot be read ({exc.strerror}); check its permissions") from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{rel}:{mark.line + 1}:{mark.column + 1}" if mark else rel
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(f"{where} ==> invalid YAML: {problem}; fix the syntax at that line and column") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{rel} ==> invalid YAML: {exc}; fix the syntax") from None
+    if data is None:
+        raise InputError(f"{rel} ==> the file is empty; it must hold a mapping of settings")
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{rel} ==> the document is a {type(data).__name__}, expected a mapping of settings (key: value lines)"
+        )
+    return data, node
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if node is None:
+                return None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node
+
+
+def _key_node_at(node: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
+    parent = _node_at(node, loc[:-1])
+    if isinstance(parent, yaml.MappingNode):
+        return next((k for k, _ in parent.value if getattr(k, "value", None) == loc[-1]), None)
+    return None
+
+
+def _fmt_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+# -- pydantic model introspection for "did you mean" ----------------------------------------------
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, dict, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current
+
+
+def _describe(model: type[BaseModel], err: Any) -> str:
+    loc: tuple[int | str, ...] = tuple(err["loc"])
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        valid = sorted(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key {loc[-1]!r}; {hint}valid keys here: {', '.join(valid)}"
+    if kind == "missing":
+        owner = _model_at(model, loc[:-1])
+        field = owner.model_fields.get(str(loc[-1])) if owner else None
+        what = f" ({field.description})" if field is not None and field.description else ""
+        return f"required key {loc[-1]!r} is missing{what}; add it"
+    msg = str(err["msg"])
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"{msg} (got {value!r}); use one of the listed values"
+    shown = value if not isinstance(value, dict | list) else type(value).__name__
+    return f"{msg} (got {shown!r}); change the value to match"
+
+
+def _validation_message(
+    exc: ValidationError, model: type[BaseModel], rel: str, node: yaml.Node | None
+) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        target = _key_node_at(node, loc) if err["type"] == "extra_forbidden" else _node_at(node, loc)
+        if target is None and loc:
+            target = _node_at(node, loc[:-1])
+        where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
+        lines.append(f"{where} ==> at {_fmt_loc(loc)}\n  ==> {_describe(model, err)}")
+    return "\n".join(lines)
+
+
+# -- loaders ---------------------------------------------------------------------------------------
+
+
+def load_model_package(project: Project, name: str) -> ModelPackage:
+    path = project.packages_dir / name / "model.yaml"
+    if not path.is_file():
+        known = project.package_names()
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(
+            f"{project.rel(path)} ==> model package {name!r} not found; {hint}known packages: "
+            f"{', '.join(known) or 'none'}"
+        )
+    data, node = _read_yaml(path, project)
+    try:
+        pkg = ModelPackage.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_validation_message(exc, ModelPackage, project.rel(path), node)) from None
+    if pkg.name != name:
+        raise InputError(
+            f"{project.rel(path)} ==> at name\n  ==> name {pkg.name!r} differs from its directory {name!r}; "
+            "make them equal"
+        )
+    return pkg
+
+
+def load_environment(project: Project, name: str, *, check_packages: bool = True) -> Environment:
+    path = project.environments_dir / f"{name}.yaml"
+    rel = project.rel(path)
+    if not path.is_file():
+        known = project.environment_names()
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(
+            f"{rel} ==> unknown environment {name!r}; {hint}known environments: {', '.join(known) or 'none'}"
+        )
+    data, node = _read_yaml(path, project)
+    try:
+        env = Environment.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_validation_message(exc, Environment, rel, node)) from None
+    if env.name != name:
+        raise InputError(f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal")
+    if check_packages:
+        _check_deployments(project, env, rel, node)
+    return env
+
+
+def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
+    for i, dep in enumerate(env.deployments):
+        target = _node_at(node, ("deployments", i, "model"))
+        where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
+        pkg_dir = project.packages_dir / dep.model
+        if not (pkg_dir / "model.yaml").is_file():
+            known = project.package_names()
+            close = difflib.get_close_matches(dep.model, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InputError(
+                f"{where} ==> at deployments[{i}].model\n  ==> model package {dep.model!r} does not exist under "
+                f"model_packages/; {hint}known packages: {', '.join(known) or 'none'}"
+            )
+        pkg = load_model_package(project, dep.model)
+        versions = pkg.available_versions(pkg_dir)
+        if dep.version not in versions:
+            vnode = _node_at(node, ("deployments", i, "version"))
+            vwhere = f"{rel}:{vnode.start_mark.line + 1}:{vnode.start_mark.column + 1}" if vnode else rel
+            raise InputError(
+                f"{vwhere} ==> at deployments[{i}].version\n  ==> {dep.model} version {dep.version} does not exist; "
+                f"available versions: {', '.join(map(str, versions)) or 'none'}; pin one of them"
+            )
+
+
+def load_all(project: Project) -> tuple[dict[str, Environment], dict[str, ModelPackage], list[str]]:
+    """Validate every environment and package; returns what loaded and the error messages."""
+    errors: list[str] = []
+    packages: dict[str, ModelPackage] = {}
+    for name in project.package_names():
+        try:
+            packages[name] = load_model_package(project, name)
+        except InputError as exc:
+            errors.append(exc.message)
+    envs: dict[str, Environment] = {}
+    for name in project.environment_names():
+        if name not in ENV_NAMES:
+            errors.append(
+                f"{project.rel(project.environments_dir / (name + '.yaml'))} ==> environment {name!r} is not one of "
+                f"{', '.join(ENV_NAMES)}; rename the file"
+            )
+            continue
+        try:
+            envs[name] = load_environment(project, name)
+        except InputError as exc:
+            errors.append(exc.message)
+    return envs, packages, errors

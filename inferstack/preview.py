@@ -1,0 +1,207 @@
+"""Offline preview: validate the environment, run the real `stacks/` program under recording mocks,
+then attach policy violations and cost. Also the text and markdown views of a preview."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from inferstack.config.loader import InputError, Project, load_environment
+from inferstack.engine.model import PreviewResult, to_plain
+from inferstack.engine.recorder import run_program
+
+PROJECT_NAME = "inferstack"
+
+
+def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
+    """The stack's config as the Pulumi CLI hands it to the program: `ns:key` -> string (JSON for others)."""
+    path = project.root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise InputError(
+            f"{project.rel(path)} ==> stack file not found; create it (see Pulumi.dev.yaml) or pick an existing stack"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{project.rel(path)} ==> invalid YAML: {exc}; fix the syntax") from None
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (data.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted with the stack's secrets provider, which only the Pulumi CLI can decrypt.
+            config[key] = "[secret]"
+            secret_keys.append(key)
+        else:
+            config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+def run_preview(
+    project: Project,
+    env_name: str,
+    *,
+    stack: str | None = None,
+    evaluate_policies: bool = True,
+    estimate_cost: bool = True,
+) -> PreviewResult:
+    """Preview `env_name` offline. InputError for bad input; nothing is written anywhere."""
+    stack = stack or env_name
+    env = load_environment(project, env_name)  # validates before anything runs
+    config, secret_keys = stack_config(project, stack)
+    if config.get("inferstack:environment", env_name) != env_name:
+        raise InputError(
+            f"Pulumi.{stack}.yaml ==> at config.inferstack:environment\n  ==> names "
+            f"{config['inferstack:environment']!r} but the preview asked for {env_name!r}; make them equal"
+        )
+    config.setdefault("inferstack:environment", env_name)
+    config.setdefault("aws:region", env.regions.primary)
+    try:
+        resources, outputs = run_program(
+            project.root / "stacks" / "__main__.py",
+            project=PROJECT_NAME,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            default_region=config["aws:region"],
+        )
+    except pulumi.RunError as exc:
+        if isinstance(exc.__cause__, InputError):
+            raise exc.__cause__ from None
+        raise
+    except ValueError as exc:
+        # Components validate their args with ValueError messages that say what, where and the fix.
+        raise InputError(f"environments/{env_name}.yaml ==> {exc}") from None
+    result = PreviewResult(
+        environment=env_name, project=PROJECT_NAME, stack=stack, resources=resources, outputs=outputs
+    )
+    if evaluate_policies:
+        attach_violations(result, env)
+    if estimate_cost:
+        attach_cost(result, env)
+    return result
+
+
+def attach_violations(result: PreviewResult, env: Any) -> None:
+    """Run the security and cost packs over the preview (filled in by the policy engine)."""
+    try:
+        from inferstack.policy_eval import evaluate_preview
+    except ImportError:  # pragma: no cover - policy engine not installed in this build
+        return
+    result.violations = evaluate_preview(result, env)
+
+
+def attach_cost(result: PreviewResult, env: Any) -> None:
+    """Price the preview (filled in by the cost model)."""
+    try:
+        from inferstack.cost import estimate_preview
+    except ImportError:  # pragma: no cover - cost model not installed in this build
+        return
+    result.cost = estimate_preview(result, env)
+
+
+def has_mandatory_violation(result: PreviewResult) -> bool:
+    return any(v.get("enforcement_level") == "mandatory" for v in result.violations)
+
+
+# -- views -----------------------------------------------------------------------------------------
+
+
+def _component_tree(result: PreviewResult) -> list[tuple[int, str]]:
+    """(depth, line) pairs: components nested by parent, custom resources counted by type under each."""
+    by_parent: dict[str | None, list[Any]] = {}
+    urns = {r.urn for r in result.resources}
+    for r in result.resources:
+        parent = r.parent if r.parent in urns else None
+        by_parent.setdefault(parent, []).append(r)
+    lines: list[tuple[int, str]] = []
+
+    def total(urn: str) -> int:
+        return sum(1 + total(c.urn) for c in by_parent.get(urn, []))
+
+    def walk(parent: str | None, depth: int) -> None:
+        kids = by_parent.get(parent, [])
+        components = [k for k in kids if not k.custom]
+        customs = Counter(k.type for k in kids if k.custom)
+        for type_, n in sorted(customs.items()):
+            lines.append((depth, f"{type_} x {n}" if n > 1 else type_))
+        for comp in components:
+            lines.append((depth, f"{comp.type} {comp.name} ({total(comp.urn)} resources)"))
+            walk(comp.urn, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def _summary_lines(result: PreviewResult) -> list[str]:
+    out: list[str] = []
+    if result.outputs:
+        out.append("Outputs:")
+        for key in sorted(result.outputs):
+            out.append(f"  {key}: {json.dumps(to_plain(result.outputs[key]), sort_keys=True)}")
+    if result.violations:
+        out.append(f"Policy violations ({len(result.violations)}):")
+        for v in result.violations:
+            urn = v.get("urn") or "(stack)"
+            out.append(f"  [{v['enforcement_level']}] {v['policy']} ({v['pack']}, {v['severity']}): {urn}")
+            out.append(f"      {v['message']}")
+    elif result.violations == []:
+        out.append("Policy violations: none")
+    if result.cost:
+        m = result.cost["monthly_usd"]
+        out.append(f"Estimated monthly cost: ${m['baseline']:,.2f} baseline, ${m['peak']:,.2f} peak (USD)")
+    return out
+
+
+def render_text(result: PreviewResult) -> str:
+    head = (
+        f"inferstack offline preview: environment {result.environment} "
+        f"(project {result.project}, stack {result.stack}): {len(result.resources)} resources to create"
+    )
+    lines = [head, ""]
+    lines += ["  " * (d + 1) + text for d, text in _component_tree(result)]
+    lines.append("")
+    lines.append("Resources by type:")
+    for type_, n in sorted(result.type_counts().items()):
+        lines.append(f"  {n:4d}  {type_}")
+    lines.append("")
+    lines += _summary_lines(result)
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(result: PreviewResult) -> str:
+    lines = [
+        f"### inferstack preview: `{result.environment}`",
+        "",
+        f"**{len(result.resources)} resources** (project `{result.project}`, stack `{result.stack}`)",
+        "",
+        "| Type | Count |",
+        "|---|---:|",
+    ]
+    for type_, n in sorted(result.type_counts().items()):
+        lines.append(f"| `{type_}` | {n} |")
+    lines.append("")
+    lines.append("<details><summary>Component tree</summary>")
+    lines.append("")
+    lines.append("```")
+    lines += ["  " * d + text for d, text in _component_tree(result)]
+    lines.append("```")
+    lines.append("</details>")
+    lines.append("")
+    lines += _summary_lines(result)
+    return "\n".join(lines) + "\n"
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """Write to `out` atomically (temp file + rename) or to stdout."""
+    if out is None:
+        print(text, end="")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
