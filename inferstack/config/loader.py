@@ -179,7 +179,30 @@ def _describe(model: type[BaseModel], err: Any) -> str:
     if kind == "literal_error":
         return f"{msg} (got {value!r}); use one of the listed values"
     shown = value if not isinstance(value, dict | list) else type(value).__name__
-    return f"{msg} (got {shown!r}); change the value to match"
+    fix = _TYPE_FIXES.get(kind, "change the value to the expected type")
+    return f"{msg} (got {shown!r}); {fix}"
+
+
+_TYPE_FIXES = {
+    "int_parsing": "use a whole number",
+    "int_type": "use a whole number",
+    "int_from_float": "use a whole number",
+    "float_parsing": "use a number",
+    "float_type": "use a number",
+    "bool_parsing": "use true or false",
+    "bool_type": "use true or false",
+    "string_type": "use a string (quote it in YAML)",
+    "list_type": "use a list, e.g. [a, b]",
+    "dict_type": "use a mapping, e.g. {key: value}",
+    "model_type": "use a mapping of the listed keys",
+    "model_attributes_type": "use a mapping of the listed keys",
+    "greater_than_equal": "raise the value",
+    "less_than_equal": "lower the value",
+    "greater_than": "raise the value",
+    "less_than": "lower the value",
+    "string_pattern_mismatch": "use lowercase letters, digits and dashes",
+    "too_short": "add at least one entry",
+}
 
 
 def _validation_message(
