@@ -191,3 +191,34 @@ def test_prod_failover_over_sixty_seconds_is_refused(workspace: Path) -> None:
         "  ==> prod must fail over within 60s but dns settings give 75s; lower dns.ttl_seconds or "
         "dns.failure_threshold, or use dns.health_check_interval_seconds: 10\n"
     )
+
+
+def test_missing_stack_file_is_named_with_the_fix(workspace: Path) -> None:
+    code, out, err = run("preview", "--env", "dev", "--stack", "dev-alice")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "error: Pulumi.dev-alice.yaml ==> stack file not found; create it (see Pulumi.dev.yaml) or pick an "
+        "existing stack\n"
+    )
+
+
+def test_stack_file_naming_another_environment_is_refused(workspace: Path) -> None:
+    (workspace / "Pulumi.dev-alice.yaml").write_text("config:\n  inferstack:environment: staging\n")
+    code, _, err = run("preview", "--env", "dev", "--stack", "dev-alice")
+    assert code == 2
+    assert err == (
+        "error: Pulumi.dev-alice.yaml ==> at config.inferstack:environment\n"
+        "  ==> names 'staging' but the preview asked for 'dev'; make them equal\n"
+    )
+
+
+def test_missing_model_package_manifest_is_reported_by_validate(workspace: Path) -> None:
+    (workspace / "model_packages" / "text-embedder" / "model.yaml").unlink()
+    code, _, err = run("validate")
+    assert code == 2
+    dev = workspace / "environments" / "dev.yaml"
+    assert err.startswith(
+        f"error: environments/dev.yaml:{pos(dev, 'text-embedder')} ==> at deployments[0].model\n"
+        "  ==> model package 'text-embedder' does not exist under model_packages/; known packages: fraud-scorer\n"
+    )
