@@ -22,6 +22,7 @@ class StackContext:
     packages: dict[str, ModelPackage]
     tags: dict[str, str]
     regions: list[RegionStack] = field(default_factory=list)
+    dns: dict[str, Any] = field(default_factory=dict)  # model -> FailoverDns (stacks/edge.build_dns)
 
     @property
     def primary(self) -> RegionStack:
@@ -65,6 +66,8 @@ class AlertingOutputs:
     """What stacks/observability.build_alerting hands on (issue 5)."""
 
     topic_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str] | None = None  # alert key: CloudWatch, Budgets and this region's Logs may use it
+    component: Any = None  # AlertTopic
 
 
 @dataclass

@@ -130,13 +130,16 @@ class GpuNodeGroup(_Model):
         if not_gpu:
             gpus = sorted(t for t in known_ec2_types() if is_gpu_ec2_type(t))
             raise ValueError(f"instance_types {not_gpu} are not GPU instance types; use GPU types such as {', '.join(gpus)}")
-        classes = sorted({gpu_class_of_ec2(t) for t in self.instance_types})
+        classes = sorted({gpu_class_of_ec2(t) or "none" for t in self.instance_types})
         if len(classes) > 1:
             raise ValueError(
                 f"instance_types {self.instance_types} mix GPU classes {classes}; one node group holds one GPU class, "
                 "split them into separate gpu_node_groups"
             )
         return self
+
+
+ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 class Cluster(_Model):
@@ -151,8 +154,8 @@ class Cluster(_Model):
     public_access_cidrs: list[str] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; never 0.0.0.0/0."
     )
-    control_plane_logs: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
-        default_factory=lambda: ["api", "audit", "authenticator"],
+    control_plane_logs: list[ControlPlaneLog] = Field(
+        default_factory=lambda: list[ControlPlaneLog](["api", "audit", "authenticator"]),
         description="Control-plane log types; api, audit and authenticator are always kept.",
     )
     admin_role_arns: list[str] = Field(
@@ -232,8 +235,9 @@ class Dns(_Model):
             raise ValueError(
                 f"failover takes {self.failover_seconds}s (health_check_interval_seconds="
                 f"{self.health_check_interval_seconds} x failure_threshold={self.failure_threshold} + ttl_seconds="
-                f"{self.ttl_seconds}) which exceeds max_failover_seconds={self.max_failover_seconds}; lower ttl_seconds, "
-                "failure_threshold or use health_check_interval_seconds: 10"
+                f"{self.ttl_seconds}) which exceeds max_failover_seconds={self.max_failover_seconds}; lower ttl_seconds "
+                "or failure_threshold"
+                + (", or use health_check_interval_seconds: 10" if self.health_check_interval_seconds == 30 else "")
             )
         return self
 
@@ -437,7 +441,8 @@ class Environment(_Model):
         if self.name == "prod" and self.dns.failover_seconds > 60:
             raise ValueError(
                 f"prod must fail over within 60s but dns settings give {self.dns.failover_seconds}s; lower "
-                "dns.ttl_seconds or dns.failure_threshold, or use dns.health_check_interval_seconds: 10"
+                "dns.ttl_seconds or dns.failure_threshold"
+                + (", or use dns.health_check_interval_seconds: 10" if self.dns.health_check_interval_seconds == 30 else "")
             )
         return self
 

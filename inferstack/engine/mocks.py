@@ -86,7 +86,8 @@ class InferstackMocks(pulumi.runtime.Mocks):
         if pkg != "aws":
             return f"{name}-{_h(urn, 7)}", state
         rid = f"{_ID_PREFIX[cls]}-{_h(urn)}" if cls in _ID_PREFIX else None
-        physical = state.get("name") if isinstance(state.get("name"), str) else f"{name}-{_h(urn, 7)}"
+        given = state.get("name")
+        physical = given if isinstance(given, str) else f"{name}-{_h(urn, 7)}"
         arn = f"arn:aws:{mod}:{region}:{ACCOUNT_ID}:{cls[0].lower() + cls[1:]}/{physical}"
         special = _SPECIAL.get(typ)
         extra = special(urn, name, state, region, physical) if special else {}
