@@ -1,9 +1,128 @@
-"""Stack wiring for the platform components (environment config -> component args)."""
+"""Stack wiring for the platform components (environment config -> component args).
+
+Per region: Keys -> Network -> EksCluster -> one GpuNodeGroup per `cluster.gpu_node_groups` entry ->
+ClusterAddons; then `rs.platform` is filled for the modules that follow.
+"""
 
 from __future__ import annotations
 
-from stacks.context import RegionStack, StackContext
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster_addons import ClusterAddons
+from components.eks_cluster import EksCluster
+from components.gpu_node_group import GpuNodeGroup
+from components.keys import Keys
+from components.network import Network
+from stacks.context import PlatformOutputs, RegionStack, StackContext
+
+
+def cluster_name_for(ctx: StackContext) -> str:
+    """EKS cluster name; clusters are regional, so both regions of an environment use the same one."""
+    return f"inferstack-{ctx.env.name}"
 
 
 def build(ctx: StackContext, rs: RegionStack) -> None:
-    """Compose this concern's components in one region."""
+    """Compose the platform in one region."""
+    env = ctx.env
+    sfx = rs.suffix
+    tags = ctx.tags
+    cluster_name = cluster_name_for(ctx)
+
+    keys = Keys(f"keys{sfx}", {"alias": f"inferstack-{env.name}", "tags": tags}, opts=rs.opts())
+
+    zones_lookup = aws.get_availability_zones_output(
+        state="available",
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=pulumi.InvokeOutputOptions(provider=rs.provider),
+    )
+    zones = [zones_lookup.names.apply(lambda names, i=i: names[i]) for i in range(env.network.availability_zones)]
+    network = Network(
+        f"network{sfx}",
+        {
+            "cidr": rs.cidr,
+            "availability_zones": zones,
+            "flow_logs_kms_key_arn": keys.key_arn,
+            "nat_gateways": env.network.nat_gateways,
+            "flow_logs_retention_days": env.network.flow_logs_retention_days,
+            "interface_endpoints": env.network.interface_endpoints,
+            "cluster_name": cluster_name,
+            "tags": tags,
+        },
+        opts=rs.opts(),
+    )
+
+    c = env.cluster
+    eks = EksCluster(
+        f"eks{sfx}",
+        {
+            "cluster_name": cluster_name,
+            "kubernetes_version": c.kubernetes_version,
+            "subnet_ids": network.private_subnet_ids,
+            "kms_key_arn": keys.key_arn,
+            "endpoint_public_access": c.endpoint_public_access,
+            "public_access_cidrs": c.public_access_cidrs,
+            "enabled_log_types": c.control_plane_logs,
+            "log_retention_days": env.monitoring.log_retention_days,
+            "admin_role_arns": c.admin_role_arns,
+            "system_node_instance_type": c.system_nodes.instance_type,
+            "system_node_min": c.system_nodes.min,
+            "system_node_max": c.system_nodes.max,
+            "tags": tags,
+        },
+        opts=rs.opts(),
+    )
+
+    groups: dict[str, GpuNodeGroup] = {}
+    for g in c.gpu_node_groups:
+        groups[g.name] = GpuNodeGroup(
+            f"gpu-{g.name}{sfx}",
+            {
+                "cluster_name": eks.cluster_name,
+                "node_role_arn": eks.node_role_arn,
+                "subnet_ids": network.private_subnet_ids,
+                "cluster_security_group_id": eks.cluster_security_group_id,
+                "instance_types": g.instance_types,
+                "capacity_type": g.capacity_type,
+                "min_size": g.min_size,
+                "max_size": g.max_size,
+                "ami_type": g.ami_type,
+                "disk_size_gib": g.disk_size_gib,
+                "kms_key_arn": keys.key_arn,
+                "tags": tags,
+            },
+            opts=rs.opts(),
+        )
+
+    addons = ClusterAddons(
+        f"addons{sfx}",
+        {
+            "cluster_name": eks.cluster_name,
+            "k8s_provider": eks.k8s_provider,
+            "oidc_provider_arn": eks.oidc_provider_arn,
+            "oidc_issuer_url": eks.oidc_issuer_url,
+            "vpc_id": network.vpc_id,
+            "kubernetes_version": c.kubernetes_version,
+            # The device plugin config is cluster-wide; time slicing applies when any group asks for it.
+            "time_slicing_replicas": max((g.time_slicing_replicas for g in c.gpu_node_groups), default=0),
+            "mig_strategy": c.mig_strategy,
+            "tags": tags,
+        },
+        opts=rs.opts(),
+    )
+
+    rs.platform = PlatformOutputs(
+        key_arn=keys.key_arn,
+        vpc_id=network.vpc_id,
+        vpc_cidr=rs.cidr,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        cluster_name=eks.cluster_name,
+        cluster_security_group_id=eks.cluster_security_group_id,
+        oidc_provider_arn=eks.oidc_provider_arn,
+        oidc_issuer_url=eks.oidc_issuer_url,
+        k8s_provider=eks.k8s_provider,
+        gpu_node_groups=dict(groups),
+        components={"keys": keys, "network": network, "eks": eks, "addons": addons},
+    )
+    pulumi.export("cluster_name" if rs.is_primary else f"cluster_name_{rs.region}", eks.cluster_name)
