@@ -1,0 +1,106 @@
+"""`inferstack cost` and the `preview --compare` output (registered on the app in inferstack/cli.py).
+
+Nothing here imports inferstack.cli at module level, so the two modules can import each other.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from inferstack.config.loader import InputError
+
+if TYPE_CHECKING:
+    from inferstack.engine.model import PreviewResult
+
+
+class CostFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def load_base_preview(path: Path) -> dict[str, Any]:
+    """A base-branch preview JSON document; InputError naming the file when it is missing or not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            f"{path} ==> base preview file not found; pass a file written by "
+            "`inferstack preview --format json --out FILE`"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path} ==> cannot read the base preview ({exc.strerror})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} ==> not JSON (line {exc.lineno}: {exc.msg}); pass a preview JSON file") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
+        raise InputError(
+            f"{path} ==> not an inferstack preview document (no 'resources' list); pass a file written "
+            "by `inferstack preview --format json`"
+        )
+    version = doc.get("schema_version", 1)
+    if version != 1:
+        raise InputError(f"{path} ==> schema_version {version!r} is not supported (expected 1); regenerate it")
+    return doc
+
+
+def evaluated_policies(env: Any) -> list[str] | None:
+    """Names of the policies the preview evaluates for `env` (not disabled), or None when the policy
+    packs cannot tell (then the diff counts as passed only the policies this change fixed)."""
+    try:
+        from policies.config import pack_config
+
+        config = pack_config(env)
+    except Exception:  # the packs are optional for the diff; never fail the comment on them
+        return None
+    return sorted(name for name, c in config.items() if isinstance(c, dict) and c.get("enforcementLevel") != "disabled")
+
+
+def compare_output(base: dict[str, Any], result: PreviewResult, fmt: str, env: Any = None) -> str:
+    """The diff of `result` against `base` as markdown (PR comment), JSON or text."""
+    from inferstack.diff import compare, render_markdown, render_text
+
+    policies = evaluated_policies(env) if env is not None else None
+    diff = compare(base, result.to_json(), policies=policies)
+    if fmt == "markdown":
+        return render_markdown(diff)
+    if fmt == "json":
+        return json.dumps(diff.to_json(), indent=2) + "\n"
+    return render_text(diff)
+
+
+def cost(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")],
+    fmt: Annotated[CostFormat, typer.Option("--format", "-f", help="text or json.")] = CostFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Monthly cost estimate of an environment: per component, baseline (minimum) and peak (maximum) capacity."""
+    from inferstack.cli import EXIT_OK, fail, progress, project_or_fail
+    from inferstack.config.loader import load_environment
+    from inferstack.cost import estimate_preview, render_cost_text
+    from inferstack.preview import run_preview, write_output
+
+    project = project_or_fail()
+    try:
+        environment = load_environment(project, env)
+        with progress(f"estimating {env}", enabled=fmt is CostFormat.text):
+            result = run_preview(project, env, evaluate_policies=False, estimate_cost=False)
+    except InputError as exc:
+        fail(exc.message)
+    estimate = estimate_preview(result, environment)
+    if fmt is CostFormat.json:
+        text = json.dumps({"environment": env, **estimate}, indent=2) + "\n"
+    else:
+        text = render_cost_text(estimate, env)
+    write_output(text, out)
+    raise typer.Exit(EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `cost` command to the CLI."""
+    app.command(name="cost")(cost)
