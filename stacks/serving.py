@@ -1,9 +1,167 @@
-"""Stack wiring for the serving components (environment config -> component args)."""
+"""Stack wiring for the serving components (environment config -> component args).
+
+One component per deployment in every region of the environment: `TritonService` for `triton-eks`,
+`SageMakerEndpoint` for `sagemaker` and `sagemaker-async`. Triton's entry point (its internal ALB) is
+recorded here; SageMaker entry points come from the API front door (stacks/edge.build_api).
+"""
 
 from __future__ import annotations
 
-from stacks.context import RegionStack, StackContext
+import pulumi
+import pulumi_aws as aws
+
+from components.sagemaker_endpoint import SageMakerEndpoint
+from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
+from inferstack.artifacts import baseline_prefix
+from inferstack.catalog import EC2_TYPES
+from inferstack.config.environment import Deployment
+from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
+
+
+def _inputs(rs: RegionStack) -> tuple[PlatformOutputs, RegistryOutputs, AlertingOutputs]:
+    missing = [
+        what
+        for what, value in (
+            ("platform (stacks/platform.build)", rs.platform),
+            ("registry (stacks/registry.build)", rs.registry),
+            ("alerting (stacks/observability.build_alerting)", rs.alerting),
+        )
+        if value is None
+    ]
+    if missing:
+        raise ValueError(
+            f"serving in {rs.region}: {', '.join(missing)} not built yet; run those modules before serving.build"
+        )
+    assert rs.platform is not None and rs.registry is not None and rs.alerting is not None
+    return rs.platform, rs.registry, rs.alerting
+
+
+def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    platform, registry, alerting = _inputs(rs)
+    assert d.replicas is not None and d.gpu_node_group is not None
+    group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
+    group = platform.gpu_node_groups.get(d.gpu_node_group)
+    labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
+    # Size the pod to fit the smallest instance type of its node group, leaving room for system daemons.
+    smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
+    cpu = max(1, smallest.vcpu - 1)
+    memory_gib = max(2, int(smallest.memory_gib * 0.75))
+    package = ctx.packages[d.model]
+    service = TritonService(
+        f"triton-{d.model}{rs.suffix}",
+        {
+            "model_name": d.model,
+            "model_version": d.version,
+            "image": ctx.env.serving.triton_image,
+            "region": rs.region,
+            "bucket_name": registry.bucket_name,
+            "bucket_arn": registry.bucket_arn,
+            "kms_key_arn": platform.key_arn,
+            "oidc_provider_arn": platform.oidc_provider_arn,
+            "oidc_issuer_url": platform.oidc_issuer_url,
+            "k8s_provider": platform.k8s_provider,
+            "vpc_id": platform.vpc_id,
+            "vpc_cidr": platform.vpc_cidr,
+            "subnet_ids": platform.private_subnet_ids,
+            "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
+            "node_group": labels.get(NODE_GROUP_LABEL),
+            "alarm_topic_arn": alerting.topic_arn,
+            "latency_slo_ms": package.latency_slo.p99_ms,
+            "min_replicas": d.replicas.min,
+            "max_replicas": d.replicas.max,
+            "gpus_per_replica": d.gpus_per_replica,
+            "cpu": str(cpu),
+            "memory": f"{memory_gib}Gi",
+            "queue_time_target_us": d.autoscaling.queue_time_us,
+            "canary_version": d.rollout.canary_version if d.rollout.strategy == "canary" else None,
+            "canary_percent": d.rollout.canary_percent,
+            "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
+            "zone_id": aws.route53.get_zone_output(
+                name=ctx.env.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=rs.provider)
+            ).zone_id,
+            "deletion_protection": ctx.env.name == "prod",
+            "k8s_depends_on": [c for c in (platform.components.get("addons"),) if c is not None],
+            "tags": {**ctx.tags, "model": d.model},
+        },
+        opts=rs.opts(),
+    )
+    rs.triton[d.model] = service
+    rs.entry_points[d.model] = EntryPoint(
+        model=d.model,
+        target="triton-eks",
+        dns_name=service.alb_dns_name,
+        zone_id=service.alb_zone_id,
+        public=False,
+        health_path=service.health_path,
+        health_alarm_name=service.health_alarm_name,
+        extra={
+            "load_balancer_arn_suffix": service.alb_arn_suffix,
+            "target_group_arn_suffix": service.stable_target_group_arn_suffix,
+            "namespace": service.namespace,
+        },
+    )
+
+
+def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    platform, registry, alerting = _inputs(rs)
+    assert d.instances is not None and d.instance_type is not None
+    package = ctx.packages[d.model]
+    asynchronous = d.target == "sagemaker-async"
+    bucket = registry.bucket_name
+    endpoint = SageMakerEndpoint(
+        f"sm-{d.model}{rs.suffix}",
+        {
+            "model_name": d.model,
+            "model_version": d.version,
+            "instance_type": d.instance_type,
+            "region": rs.region,
+            "endpoint_name": f"{ctx.env.name}-{d.model}",
+            "bucket_name": bucket,
+            "bucket_arn": registry.bucket_arn,
+            "kms_key_arn": platform.key_arn,
+            "vpc_id": platform.vpc_id,
+            "vpc_cidr": platform.vpc_cidr,
+            "subnet_ids": platform.private_subnet_ids,
+            "alarm_topic_arn": alerting.topic_arn,
+            "latency_slo_ms": package.latency_slo.p99_ms,
+            "min_instances": d.instances.min,
+            "max_instances": d.instances.max,
+            "asynchronous": asynchronous,
+            "async_input_path": pulumi.Output.concat("s3://", bucket, f"/async/{d.model}/input")
+            if asynchronous
+            else None,
+            "async_output_path": pulumi.Output.concat("s3://", bucket, f"/async/{d.model}/output")
+            if asynchronous
+            else None,
+            "async_failure_path": pulumi.Output.concat("s3://", bucket, f"/async/{d.model}/failures")
+            if asynchronous
+            else None,
+            "async_max_concurrent_invocations": d.async_inference.max_concurrent_invocations,
+            "triton_version": ctx.env.serving.sagemaker_triton_version,
+            "rollout_strategy": d.rollout.strategy,
+            "canary_percent": d.rollout.canary_percent,
+            "linear_step_percent": d.rollout.linear_step_percent,
+            "wait_minutes": d.rollout.wait_minutes,
+            "termination_wait_minutes": d.rollout.termination_wait_minutes,
+            "invocations_per_instance": d.autoscaling.invocations_per_instance,
+            "backlog_per_instance": d.autoscaling.backlog_per_instance,
+            "off_hours_schedule": d.autoscaling.off_hours_schedule,
+            "data_capture": d.data_capture.enabled,
+            "capture_sampling_percent": d.data_capture.sampling_percent,
+            "baseline_s3_prefix": pulumi.Output.concat("s3://", bucket, "/", baseline_prefix(d.model, d.version))
+            if package.drift_baseline
+            else None,
+            "tags": {**ctx.tags, "model": d.model},
+        },
+        opts=rs.opts(),
+    )
+    rs.sagemaker[d.model] = endpoint
 
 
 def build(ctx: StackContext, rs: RegionStack) -> None:
-    """Compose this concern's components in one region."""
+    """One serving component per deployment in this region."""
+    for d in ctx.env.deployments:
+        if d.target == "triton-eks":
+            _triton(ctx, rs, d)
+        else:
+            _sagemaker(ctx, rs, d)

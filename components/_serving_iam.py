@@ -1,0 +1,81 @@
+"""IAM document helpers for the serving components (pure functions, no resources).
+
+Each returns a `pulumi.Output[str]` of JSON built from plain values with `Output.all(...).apply(json.dumps)`,
+so documents stay visible in preview and carry no resources inside `apply`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+
+def service_trust(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Trust policy for an AWS service principal, limited to callers from `account_id` (confused deputy)."""
+    return pulumi.Output.from_input(account_id).apply(
+        lambda acct: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": service},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": acct}},
+                    }
+                ],
+            }
+        )
+    )
+
+
+def irsa_trust(
+    oidc_provider_arn: pulumi.Input[str], oidc_issuer_url: pulumi.Input[str], namespace: str, service_account: str
+) -> pulumi.Output[str]:
+    """Trust policy letting exactly one Kubernetes service account assume the role through IRSA."""
+
+    def doc(args: list[Any]) -> str:
+        arn, issuer = str(args[0]), str(args[1]).removeprefix("https://")
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": arn},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringEquals": {
+                                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                                f"{issuer}:aud": "sts.amazonaws.com",
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(doc)
+
+
+def statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One Allow statement (plain values only)."""
+    out: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+    if condition:
+        out["Condition"] = dict(condition)
+    return out
+
+
+def policy(statements: Sequence[pulumi.Input[dict[str, Any]]]) -> pulumi.Output[str]:
+    """A policy document from statements that may hold Outputs."""
+    return pulumi.Output.all(*statements).apply(
+        lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": list(resolved)})
+    )
