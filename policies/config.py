@@ -1,0 +1,117 @@
+"""Per-environment pack configuration: enforcement levels and limits, validated against each policy's schema.
+
+`pack_config(env)` is what `inferstack policy-config --env ENV` prints for `pulumi preview
+--policy-pack-config`, what the packs use as `initial_config` when run without a config file, and what the
+offline evaluation configures the analyzers with. Layers, last wins: the schema `default`s (applied here
+the way the Pulumi CLI applies them, since the SDK does not), the rule's per-environment defaults, values
+derived from the environment file (the cost ceiling is the environment's budget), then the environment's
+`policies.enforcement` / `policies.config` overrides.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from policies.registry import PACKS, Rule, all_rules
+from policies.rules._base import ENVS
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (dict,),
+}
+
+
+class PolicyConfigError(ValueError):
+    """A policy configuration value breaks the policy's config_schema (or names an unknown policy)."""
+
+
+def _check(value: Any, spec: dict[str, Any], where: str) -> None:
+    kind = spec.get("type")
+    if kind is not None:
+        ok = isinstance(value, _TYPES[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
+        if kind == "integer" and isinstance(value, float) and value.is_integer():
+            ok = True
+        if not ok:
+            raise PolicyConfigError(f"{where} must be of type {kind} (got {value!r}); change the value")
+    if "enum" in spec and value not in spec["enum"]:
+        raise PolicyConfigError(f"{where} must be one of {spec['enum']} (got {value!r})")
+    if "minimum" in spec and value < spec["minimum"]:
+        raise PolicyConfigError(f"{where} must be >= {spec['minimum']} (got {value!r})")
+    if "maximum" in spec and value > spec["maximum"]:
+        raise PolicyConfigError(f"{where} must be <= {spec['maximum']} (got {value!r})")
+    if kind == "array" and "items" in spec:
+        for i, item in enumerate(value):
+            _check(item, spec["items"], f"{where}[{i}]")
+
+
+def validate_config(rule: Rule, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` checked against the rule's config_schema, with schema defaults filled in (as the CLI does)."""
+    schema = rule.policy.config_schema
+    properties: dict[str, dict[str, Any]] = dict(schema.properties) if schema is not None else {}
+    out = {k: spec["default"] for k, spec in properties.items() if "default" in spec}
+    for key, value in values.items():
+        if key not in properties:
+            close = difflib.get_close_matches(key, list(properties), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise PolicyConfigError(
+                f"policies.config.{rule.name}.{key} is not a setting of this policy; {hint}valid: "
+                f"{', '.join(sorted(properties)) or 'none'}"
+            )
+        _check(value, properties[key], f"policies.config.{rule.name}.{key}")
+        out[key] = value
+    for key in (schema.required or []) if schema is not None else []:
+        if key not in out:
+            raise PolicyConfigError(f"policies.config.{rule.name}.{key} is required; set it")
+    return out
+
+
+def _env_derived(rule: Rule, env: Any) -> dict[str, Any]:
+    """Limits that follow from the environment file itself."""
+    if rule.name == "inferstack-stack-limit-monthly-cost":
+        return {"ceiling_usd": float(env.monitoring.budget_monthly_usd)}
+    return {}
+
+
+def _unknown_policy(name: str, where: str) -> PolicyConfigError:
+    names = [r.name for r in all_rules()]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return PolicyConfigError(f"{where}.{name} names no inferstack policy; {hint}see `inferstack policy-config`")
+
+
+def pack_config(env: Any, pack: str | None = None) -> dict[str, dict[str, Any]]:
+    """{policy name: {"enforcementLevel": level, **config}} for one pack (or both) and one environment.
+
+    `env` is an Environment (its overrides apply) or an environment name (defaults only).
+    """
+    name = env if isinstance(env, str) else env.name
+    if name not in ENVS:
+        raise PolicyConfigError(f"environment {name!r} is not one of {', '.join(ENVS)}")
+    enforcement: dict[str, str] = {} if isinstance(env, str) else dict(env.policies.enforcement)
+    overrides: dict[str, dict[str, Any]] = {} if isinstance(env, str) else dict(env.policies.config)
+    known = {r.name for r in all_rules()}
+    for policy in enforcement:
+        if policy not in known:
+            raise _unknown_policy(policy, "policies.enforcement")
+    for policy in overrides:
+        if policy not in known:
+            raise _unknown_policy(policy, "policies.config")
+    out: dict[str, dict[str, Any]] = {}
+    for rule in all_rules():
+        if pack is not None and rule.pack != pack:
+            continue
+        values: dict[str, Any] = {"environment": name, **rule.meta.defaults.get(name, {})}
+        if not isinstance(env, str):
+            values.update(_env_derived(rule, env))
+        values.update(overrides.get(rule.name, {}))
+        out[rule.name] = {"enforcementLevel": enforcement.get(rule.name, rule.meta.level(name))}
+        out[rule.name].update(validate_config(rule, values))
+    return out
+
+
+__all__ = ["PACKS", "PolicyConfigError", "pack_config", "validate_config"]

@@ -1,0 +1,1 @@
+"""Cost rules (the `inferstack-cost` pack)."""
