@@ -28,5 +28,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/preview.py
 
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
 clean-venv:
 	rm -rf $(VENV)

@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from inferstack.cli_package import package_app
 from inferstack.config.loader import InputError, Project, find_project, load_all, load_environment
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
@@ -78,17 +79,24 @@ def preview(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="text, json or markdown.")] = Format.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
     stack: Annotated[str | None, typer.Option(help="Pulumi stack name (default: the environment name).")] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Base preview JSON: output the diff against it (PR comment).")
+    ] = None,
 ) -> None:
     """Offline preview: run the real stack program under Pulumi's mock engine and report what it creates."""
+    from inferstack.cli_cost import compare_output, load_base_preview
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
     project = project_or_fail()
     try:
+        base = load_base_preview(compare) if compare is not None else None
         with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
             result = run_preview(project, env, stack=stack)
     except InputError as exc:
         fail(exc.message)
-    if fmt is Format.json:
+    if base is not None:
+        text = compare_output(base, result, fmt.value, load_environment(project, env))
+    elif fmt is Format.json:
         text = json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n"
     elif fmt is Format.markdown:
         text = render_markdown(result)
@@ -126,6 +134,15 @@ def render(
         err.print(f"error: {path} ==> invalid against Kubernetes {version}: {why}", markup=False)
     if report.invalid:
         raise typer.Exit(EXIT_INPUT)
+
+
+from inferstack.cli_cost import register as _register_cost  # noqa: E402 - after the app and helpers exist
+
+_register_cost(app)
+from inferstack.cli_policy import register as _register_policy  # noqa: E402 - issue 6/9 commands
+
+_register_policy(app)
+app.add_typer(package_app, name="package")
 
 
 def main() -> None:

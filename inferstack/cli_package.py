@@ -1,0 +1,162 @@
+"""`inferstack package ...`: validate, build, publish, approve and promote model packages.
+
+Every failure prints one `error: ...` message (no traceback) and exits 2. AWS access follows
+boto3's standard chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL); credentials are never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from inferstack.config.loader import InputError, Project, find_project, load_environment
+
+EXIT_INPUT = 2
+
+package_app = typer.Typer(
+    name="package",
+    help="Model packages: validate, build, publish to S3 + SageMaker Model Registry, approve, promote.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+PathArg = Annotated[str, typer.Argument(help="Package directory (model_packages/<name>) or package name.")]
+NameArg = Annotated[str, typer.Argument(help="Package name, e.g. fraud-scorer.")]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")]
+VersionOpt = Annotated[int | None, typer.Option("--version", "-v", help="Package version (default: the manifest's).")]
+RequiredVersion = Annotated[int, typer.Option("--version", "-v", help="Package version.")]
+
+
+def _fail(message: str) -> NoReturn:
+    _err.print(f"error: {message}", markup=False)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _project() -> Project:
+    try:
+        return find_project()
+    except InputError as exc:
+        _fail(exc.message)
+
+
+@package_app.command("validate")
+def validate_cmd(path: PathArg) -> None:
+    """Schema, config.pbtxt (Triton ModelConfig), ONNX graph, sample request on onnxruntime, GPU memory."""
+    from inferstack.packages.validate import resolve_package, validate_package
+
+    try:
+        ref = resolve_package(_project(), path)
+        report = validate_package(ref)
+    except InputError as exc:
+        _fail(exc.message)
+    for line in report.checks:
+        print(f"  ok  {line}")
+    print(f"ok: {ref.name} is valid (versions {', '.join(map(str, ref.versions()))})")
+
+
+@package_app.command("build")
+def build_cmd(
+    path: PathArg,
+    version: VersionOpt = None,
+    dist: Annotated[Path | None, typer.Option(help="Output directory (default: dist/ in the project).")] = None,
+) -> None:
+    """Write dist/<name>-<version>.tar.gz (reproducible byte for byte) and its .sha256."""
+    from inferstack.packages.build import build_package
+    from inferstack.packages.validate import resolve_package
+
+    try:
+        ref = resolve_package(_project(), path)
+        result = build_package(ref, version, dist)
+    except InputError as exc:
+        _fail(exc.message)
+    print(f"built {ref.project.rel(result.path)} ({result.size} bytes, {len(result.members)} entries)")
+    print(f"sha256 {result.sha256}")
+
+
+@package_app.command("publish")
+def publish_cmd(
+    path: PathArg,
+    env: EnvOpt,
+    version: VersionOpt = None,
+    bucket: Annotated[
+        str | None,
+        typer.Option(help="Artifact bucket (default: stack output model_bucket, else the naming convention)."),
+    ] = None,
+    kms_key_id: Annotated[
+        str | None, typer.Option(help="KMS key for SSE-KMS (default: the bucket's default encryption key).")
+    ] = None,
+) -> None:
+    """Upload the built archive (SSE-KMS) and register the version as PendingManualApproval."""
+    from inferstack.packages.aws import clients
+    from inferstack.packages.publish import publish_package
+    from inferstack.packages.validate import resolve_package
+
+    try:
+        project = _project()
+        environment = load_environment(project, env)
+        ref = resolve_package(project, path)
+        result = publish_package(ref, environment, clients(environment), version, bucket=bucket, kms_key_id=kms_key_id)
+    except InputError as exc:
+        _fail(exc.message)
+    print(f"bucket {result.bucket} ({result.bucket_source})")
+    for key in result.uploaded:
+        print(f"  uploaded s3://{result.bucket}/{key}")
+    registered = result.registered
+    if result.unchanged:
+        print(f"unchanged: {result.model} version {result.version} is already published with sha256 {result.sha256}")
+    if registered is not None:
+        print(
+            f"{result.model} version {result.version} -> {registered.arn} (registry version "
+            f"{registered.registry_version}, {registered.status})"
+        )
+
+
+@package_app.command("approve")
+def approve_cmd(
+    name: NameArg,
+    version: RequiredVersion,
+    env: EnvOpt,
+    note: Annotated[str, typer.Option("--note", "-n", help="Approver note: what was checked, ticket, ...")],
+) -> None:
+    """Mark a published version Approved in the environment's model registry."""
+    from inferstack.packages.aws import clients
+    from inferstack.packages.naming import package_group_name
+    from inferstack.packages.registry import approve
+
+    try:
+        project = _project()
+        environment = load_environment(project, env, check_packages=False)
+        group = package_group_name(environment.name, name)
+        result = approve(clients(environment), group, name, version, environment.name, note)
+    except InputError as exc:
+        _fail(exc.message)
+    state = "approved" if result.changed else "already approved"
+    print(f"{state}: {name} version {version} ({result.version.arn}) by {result.approver}")
+
+
+@package_app.command("promote")
+def promote_cmd(name: NameArg, version: RequiredVersion, env: EnvOpt) -> None:
+    """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
+    from inferstack.packages.aws import clients
+    from inferstack.packages.promote import promote
+    from inferstack.packages.validate import resolve_package
+
+    try:
+        project = _project()
+        environment = load_environment(project, env)
+        ref = resolve_package(project, name)
+        result = promote(ref, environment, clients(environment), version)
+    except InputError as exc:
+        _fail(exc.message)
+    rel = project.rel(result.path)
+    if not result.changed:
+        print(f"unchanged: {rel} already pins {name} version {version}")
+        return
+    kind = "rollback" if result.rollback else "promotion"
+    print(f"{kind}: {rel} now pins {name} version {result.version} (was {result.previous}); artifact sha256 verified")
+    print(f"next: review the change and run: inferstack preview --env {env}")
