@@ -62,7 +62,9 @@ def single(project_dir: Path, env: str, mode: str) -> dict[str, float]:
     else:
         rss0 = _rss_kb()
         start = time.perf_counter()
-        resources, _ = recorder.run_program(program, project="inferstack", stack=env, config=config, secret_keys=secrets)
+        resources, _ = recorder.run_program(
+            program, project="inferstack", stack=env, config=config, secret_keys=secrets
+        )
         seconds = time.perf_counter() - start
         count = len(resources)
     return {"resources": count, "seconds": seconds, "peak_rss_kb": _rss_kb(), "rss_growth_kb": _rss_kb() - rss0}

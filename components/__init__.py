@@ -9,19 +9,54 @@ secure posture.
 
 from components.alerting import AlertTopic, AlertTopicArgs, ServiceAlarms, ServiceAlarmsArgs
 from components.budget import Budget, BudgetArgs
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.eks_cluster import EksCluster, EksClusterArgs
 from components.failover_dns import FailoverDns, FailoverDnsArgs
+from components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
 from components.inference_api import InferenceApi, InferenceApiArgs
-from components.monitoring import Dashboard, DashboardArgs, KubernetesMonitoring, KubernetesMonitoringArgs
-from components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
-from components.triton_service import TritonService, TritonServiceArgs
-from components.cluster_addons import ClusterAddons, ClusterAddonsArgs  # noqa: E402
-from components.eks_cluster import EksCluster, EksClusterArgs  # noqa: E402
-from components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs  # noqa: E402
-from components.keys import Keys, KeysArgs  # noqa: E402
-from components.network import Network, NetworkArgs  # noqa: E402
-from components.model_registry import (  # noqa: E402
+from components.keys import Keys, KeysArgs
+from components.model_registry import (
     ModelArtifactReplication,
     ModelArtifactReplicationArgs,
     ModelRegistry,
     ModelRegistryArgs,
 )
+from components.monitoring import Dashboard, DashboardArgs, KubernetesMonitoring, KubernetesMonitoringArgs
+from components.network import Network, NetworkArgs
+from components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
+from components.triton_service import TritonService, TritonServiceArgs
+
+__all__ = [
+    "AlertTopic",
+    "AlertTopicArgs",
+    "Budget",
+    "BudgetArgs",
+    "ClusterAddons",
+    "ClusterAddonsArgs",
+    "Dashboard",
+    "DashboardArgs",
+    "EksCluster",
+    "EksClusterArgs",
+    "FailoverDns",
+    "FailoverDnsArgs",
+    "GpuNodeGroup",
+    "GpuNodeGroupArgs",
+    "InferenceApi",
+    "InferenceApiArgs",
+    "Keys",
+    "KeysArgs",
+    "KubernetesMonitoring",
+    "KubernetesMonitoringArgs",
+    "ModelArtifactReplication",
+    "ModelArtifactReplicationArgs",
+    "ModelRegistry",
+    "ModelRegistryArgs",
+    "Network",
+    "NetworkArgs",
+    "SageMakerEndpoint",
+    "SageMakerEndpointArgs",
+    "ServiceAlarms",
+    "ServiceAlarmsArgs",
+    "TritonService",
+    "TritonServiceArgs",
+]

@@ -10,7 +10,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -32,7 +32,7 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -69,8 +69,10 @@ def validate() -> None:
         for message in errors:
             err.print(f"error: {message}", markup=False)
         raise typer.Exit(EXIT_INPUT)
-    print(f"ok: {len(envs)} environments ({', '.join(sorted(envs))}), {len(packages)} model packages "
-          f"({', '.join(sorted(packages))})")
+    print(
+        f"ok: {len(envs)} environments ({', '.join(sorted(envs))}), {len(packages)} model packages "
+        f"({', '.join(sorted(packages))})"
+    )
 
 
 @app.command()

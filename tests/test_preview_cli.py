@@ -61,8 +61,10 @@ def test_prod_uses_one_explicit_provider_per_region(prod_json: dict) -> None:
 def test_text_view_groups_by_component_and_counts_types() -> None:
     result = preview_of("dev")
     text = render_text(result)
-    assert text.startswith(f"inferstack offline preview: environment dev (project inferstack, stack dev): "
-                           f"{len(result.resources)} resources to create\n")
+    assert text.startswith(
+        f"inferstack offline preview: environment dev (project inferstack, stack dev): "
+        f"{len(result.resources)} resources to create\n"
+    )
     for type_, n in result.type_counts().items():
         assert f"{n:4d}  {type_}\n" in text
 
@@ -93,8 +95,13 @@ def test_render_writes_schema_valid_manifests_for_prod(tmp_path: Path) -> None:
     result = preview_of("prod")
     report = render(result, tmp_path / "manifests", "1.31")
     assert report.invalid == []
-    k8s = [r for r in result.resources if r.type.startswith("kubernetes:") and r.custom
-           and not r.type.startswith(("kubernetes:helm.sh/", "pulumi:providers:"))]
+    k8s = [
+        r
+        for r in result.resources
+        if r.type.startswith("kubernetes:")
+        and r.custom
+        and not r.type.startswith(("kubernetes:helm.sh/", "pulumi:providers:"))
+    ]
     assert len(report.written) == len(k8s)
     for path in report.written:
         doc = yaml.safe_load(path.read_text())

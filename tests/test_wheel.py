@@ -75,5 +75,10 @@ def test_wheel_installs_into_a_clean_venv_and_its_components_run_under_mocks(tmp
     report = json.loads(out.stdout.strip().splitlines()[-1])
     for file in report["files"]:
         assert file.startswith(str(clean_site)), f"{file} was not imported from the installed wheel"
-    assert report["types"] == ["aws:kms/alias:Alias", "aws:kms/key:Key", "inferstack:index:Keys", "pulumi:providers:aws"]
+    assert report["types"] == [
+        "aws:kms/alias:Alias",
+        "aws:kms/key:Key",
+        "inferstack:index:Keys",
+        "pulumi:providers:aws",
+    ]
     assert report["key"]["enableKeyRotation"] is True

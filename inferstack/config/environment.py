@@ -125,11 +125,15 @@ class GpuNodeGroup(_Model):
     @model_validator(mode="after")
     def _gpu_rules(self) -> GpuNodeGroup:
         if self.min_size > self.max_size:
-            raise ValueError(f"min_size={self.min_size} exceeds max_size={self.max_size}; raise max_size or lower min_size")
+            raise ValueError(
+                f"min_size={self.min_size} exceeds max_size={self.max_size}; raise max_size or lower min_size"
+            )
         not_gpu = [t for t in self.instance_types if not is_gpu_ec2_type(t)]
         if not_gpu:
             gpus = sorted(t for t in known_ec2_types() if is_gpu_ec2_type(t))
-            raise ValueError(f"instance_types {not_gpu} are not GPU instance types; use GPU types such as {', '.join(gpus)}")
+            raise ValueError(
+                f"instance_types {not_gpu} are not GPU instance types; use GPU types such as {', '.join(gpus)}"
+            )
         classes = sorted({gpu_class_of_ec2(t) or "none" for t in self.instance_types})
         if len(classes) > 1:
             raise ValueError(
@@ -207,7 +211,9 @@ class Serving(_Model):
         name = v.split("@", 1)[0]
         tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
         if tag is None or tag == "latest":
-            raise ValueError(f"{v!r} is not pinned; use an explicit tag such as 'nvcr.io/nvidia/tritonserver:24.09-py3'")
+            raise ValueError(
+                f"{v!r} is not pinned; use an explicit tag such as 'nvcr.io/nvidia/tritonserver:24.09-py3'"
+            )
         return v
 
 
@@ -222,7 +228,10 @@ class Dns(_Model):
         default=300, ge=10, description="Upper bound on interval x threshold + TTL; prod must be <= 60."
     )
     weighted_primary_percent: int | None = Field(
-        default=None, ge=1, le=99, description="Active-active split: percent of traffic to the primary (rest secondary)."
+        default=None,
+        ge=1,
+        le=99,
+        description="Active-active split: percent of traffic to the primary (rest secondary).",
     )
 
     @property
@@ -235,8 +244,8 @@ class Dns(_Model):
             raise ValueError(
                 f"failover takes {self.failover_seconds}s (health_check_interval_seconds="
                 f"{self.health_check_interval_seconds} x failure_threshold={self.failure_threshold} + ttl_seconds="
-                f"{self.ttl_seconds}) which exceeds max_failover_seconds={self.max_failover_seconds}; lower ttl_seconds "
-                "or failure_threshold"
+                f"{self.ttl_seconds}) which exceeds max_failover_seconds={self.max_failover_seconds}; "
+                "lower ttl_seconds or failure_threshold"
                 + (", or use health_check_interval_seconds: 10" if self.health_check_interval_seconds == 30 else "")
             )
         return self
@@ -306,7 +315,9 @@ class Autoscaling(_Model):
     """Scaling signal targets."""
 
     queue_time_us: int = Field(default=50000, ge=100, description="Triton: target avg per-request queue time (us).")
-    invocations_per_instance: int = Field(default=70, ge=1, description="SageMaker: invocations per instance per minute.")
+    invocations_per_instance: int = Field(
+        default=70, ge=1, description="SageMaker: invocations per instance per minute."
+    )
     backlog_per_instance: float = Field(default=5, gt=0, description="SageMaker async: backlog per instance target.")
     off_hours_schedule: bool = Field(default=False, description="Scale real-time endpoints to min at night (dev).")
 
@@ -442,7 +453,11 @@ class Environment(_Model):
             raise ValueError(
                 f"prod must fail over within 60s but dns settings give {self.dns.failover_seconds}s; lower "
                 "dns.ttl_seconds or dns.failure_threshold"
-                + (", or use dns.health_check_interval_seconds: 10" if self.dns.health_check_interval_seconds == 30 else "")
+                + (
+                    ", or use dns.health_check_interval_seconds: 10"
+                    if self.dns.health_check_interval_seconds == 30
+                    else ""
+                )
             )
         return self
 
@@ -452,4 +467,4 @@ def all_tags(env: Environment) -> dict[str, str]:
     return {**env.tags, "environment": env.name, "managed-by": "inferstack"}
 
 
-__all__ = ["ENV_NAMES", "Environment", "Deployment", "GpuNodeGroup", "all_tags"]
+__all__ = ["ENV_NAMES", "Deployment", "Environment", "GpuNodeGroup", "all_tags"]

@@ -205,9 +205,7 @@ _TYPE_FIXES = {
 }
 
 
-def _validation_message(
-    exc: ValidationError, model: type[BaseModel], rel: str, node: yaml.Node | None
-) -> str:
+def _validation_message(exc: ValidationError, model: type[BaseModel], rel: str, node: yaml.Node | None) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -261,7 +259,9 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
     except ValidationError as exc:
         raise InputError(_validation_message(exc, Environment, rel, node)) from None
     if env.name != name:
-        raise InputError(f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal")
+        raise InputError(
+            f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal"
+        )
     if check_packages:
         _check_deployments(project, env, rel, node)
     return env

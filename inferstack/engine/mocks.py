@@ -29,7 +29,7 @@ def _uuid(seed: str) -> str:
 
 def _module(type_: str) -> tuple[str, str, str]:
     """`aws:eks/cluster:Cluster` -> ("aws", "eks", "Cluster")."""
-    pkg, mid, cls = (type_.split(":") + ["", ""])[:3]
+    pkg, mid, cls = ([*type_.split(":"), "", ""])[:3]
     return pkg, mid.split("/", 1)[0], cls
 
 
@@ -195,7 +195,10 @@ def _log_group(urn: str, name: str, state: dict[str, Any], region: str, physical
 
 
 def _sns_topic(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
-    return {"arn": f"arn:aws:sns:{region}:{ACCOUNT_ID}:{physical}", "id": f"arn:aws:sns:{region}:{ACCOUNT_ID}:{physical}"}
+    return {
+        "arn": f"arn:aws:sns:{region}:{ACCOUNT_ID}:{physical}",
+        "id": f"arn:aws:sns:{region}:{ACCOUNT_ID}:{physical}",
+    }
 
 
 def _load_balancer(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
@@ -291,6 +294,11 @@ def _health_check(urn: str, name: str, state: dict[str, Any], region: str, physi
     return {"id": _uuid(urn), "arn": f"arn:aws:route53:::healthcheck/{_uuid(urn)}"}
 
 
+def _record(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
+    fqdn = str(state.get("name") or physical).rstrip(".")
+    return {"fqdn": fqdn, "id": f"{state.get('zoneId', 'Z')}_{fqdn}_{state.get('type', 'A')}"}
+
+
 def _alarm(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
     alarm = state.get("name") or physical
     return {"arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm}", "id": alarm}
@@ -330,5 +338,6 @@ _SPECIAL: dict[str, Callable[[str, str, dict[str, Any], str, str], dict[str, Any
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/zone:Zone": _zone,
     "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:route53/record:Record": _record,
     "aws:appautoscaling/policy:Policy": _policy_named_id,
 }
