@@ -130,7 +130,8 @@ def _component_tree(result: PreviewResult) -> list[tuple[int, str]]:
         for type_, n in sorted(customs.items()):
             lines.append((depth, f"{type_} x {n}" if n > 1 else type_))
         for comp in components:
-            lines.append((depth, f"{comp.type} {comp.name} ({total(comp.urn)} resources)"))
+            n = total(comp.urn)
+            lines.append((depth, f"{comp.type} {comp.name} ({n} resource{'' if n == 1 else 's'})"))
             walk(comp.urn, depth + 1)
 
     walk(None, 0)

@@ -87,6 +87,19 @@ def schema(**properties: Mapping[str, Any]) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=props)
 
 
+def _metadata(
+    meta: RuleMeta, severity: Severity, remediation: str, config: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """What every inferstack policy carries besides name, description and validate (default level = prod's)."""
+    return {
+        "enforcement_level": meta.prod_level,
+        "config_schema": schema(**(config or {})),
+        "severity": severity,
+        "remediation_steps": remediation,
+        "tags": [meta.pack, *meta.anchors],
+    }
+
+
 def resource_policy(
     *,
     name: str,
@@ -97,16 +110,9 @@ def resource_policy(
     validate: Callable[[ResourceValidationArgs, ReportViolation], None],
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
-    """A resource policy carrying the registry metadata (default level = the prod level)."""
+    """A resource policy carrying the registry metadata."""
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=meta.prod_level,
-        config_schema=schema(**(config or {})),
-        severity=severity,
-        remediation_steps=remediation,
-        tags=[meta.pack, *meta.anchors],
+        name=name, description=description, validate=validate, **_metadata(meta, severity, remediation, config)
     )
 
 
@@ -120,16 +126,9 @@ def stack_policy(
     validate: Callable[[StackValidationArgs, ReportViolation], None],
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> StackValidationPolicy:
-    """A stack policy carrying the registry metadata (default level = the prod level)."""
+    """A stack policy carrying the registry metadata."""
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=meta.prod_level,
-        config_schema=schema(**(config or {})),
-        severity=severity,
-        remediation_steps=remediation,
-        tags=[meta.pack, *meta.anchors],
+        name=name, description=description, validate=validate, **_metadata(meta, severity, remediation, config)
     )
 
 
