@@ -98,41 +98,31 @@ class ClusterAddons(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         cluster = pulumi.Output.from_input(args["cluster_name"])
 
-        # IRSA roles, each trusting only its own service account.
-        ca_role = irsa_role(
-            f"{name}-cluster-autoscaler",
-            parent=self,
-            oidc_provider_arn=args["oidc_provider_arn"],
-            oidc_issuer=args["oidc_issuer_url"],
-            namespace="kube-system",
-            service_account="cluster-autoscaler",
-            tags=tags,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-cluster-autoscaler",
-            role=ca_role.id,
-            policy=pulumi.Output.all(partition, region, account, cluster).apply(
-                lambda v: json.dumps(autoscaler_policy(v[0], v[1], v[2], v[3]))
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        lbc_role = irsa_role(
-            f"{name}-aws-load-balancer-controller",
-            parent=self,
-            oidc_provider_arn=args["oidc_provider_arn"],
-            oidc_issuer=args["oidc_issuer_url"],
-            namespace="kube-system",
-            service_account="aws-load-balancer-controller",
-            tags=tags,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-aws-load-balancer-controller",
-            role=lbc_role.id,
-            policy=pulumi.Output.all(partition, region, account, cluster).apply(
-                lambda v: json.dumps(load_balancer_controller_policy(v[0], v[1], v[2], v[3]))
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # IRSA roles, each trusting only its own service account in kube-system, with its own inline policy.
+        roles: dict[str, aws.iam.Role] = {}
+        for service_account, policy_document in (
+            ("cluster-autoscaler", autoscaler_policy),
+            ("aws-load-balancer-controller", load_balancer_controller_policy),
+        ):
+            role = irsa_role(
+                f"{name}-{service_account}",
+                parent=self,
+                oidc_provider_arn=args["oidc_provider_arn"],
+                oidc_issuer=args["oidc_issuer_url"],
+                namespace="kube-system",
+                service_account=service_account,
+                tags=tags,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{service_account}",
+                role=role.id,
+                policy=pulumi.Output.all(partition, region, account, cluster).apply(
+                    lambda v, document=policy_document: json.dumps(document(v[0], v[1], v[2], v[3]))
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            roles[service_account] = role
+        ca_role, lbc_role = roles["cluster-autoscaler"], roles["aws-load-balancer-controller"]
 
         device_plugin: dict[str, Any] = {
             "migStrategy": mig,
