@@ -74,6 +74,19 @@ def statement(
     return out
 
 
+def ecr_pull(sid: str, repository_arn: str) -> list[dict[str, Any]]:
+    """The two statements a SageMaker container role needs to pull one image: the registry token (which IAM only
+    grants on `*`) and the layer reads, scoped to that repository."""
+    return [
+        statement("EcrAuth", ["ecr:GetAuthorizationToken"], ["*"]),
+        statement(
+            sid,
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            [repository_arn],
+        ),
+    ]
+
+
 def policy(statements: Sequence[pulumi.Input[dict[str, Any]]]) -> pulumi.Output[str]:
     """A policy document from statements that may hold Outputs."""
     return pulumi.Output.all(*statements).apply(

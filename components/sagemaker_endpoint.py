@@ -239,12 +239,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 "Resource": [key_arn],
             },
-            iam.statement("EcrAuth", ["ecr:GetAuthorizationToken"], ["*"]),
-            iam.statement(
-                "PullServingImage",
-                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                [ecr_repository_arn(image)],
-            ),
+            *iam.ecr_pull("PullServingImage", ecr_repository_arn(image)),
             {
                 "Sid": "OwnLogs",
                 "Effect": "Allow",
@@ -627,12 +622,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                             "Resource": [key_arn],
                         },
-                        iam.statement("EcrAuth", ["ecr:GetAuthorizationToken"], ["*"]),
-                        iam.statement(
-                            "PullMonitorImage",
-                            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                            [ecr_repository_arn(monitor_image)],
-                        ),
+                        *iam.ecr_pull("PullMonitorImage", ecr_repository_arn(monitor_image)),
                         {
                             "Sid": "OwnLogs",
                             "Effect": "Allow",
