@@ -16,7 +16,7 @@ import yaml
 from inferstack.engine.model import PreviewResult, Resource, to_plain
 
 # Helm releases are rendered by Helm at deploy time; the offline preview lists them, never templates them.
-NOT_MANIFESTS = ("kubernetes:helm.sh/", "pulumi:providers:", "kubernetes:yaml/")
+NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml/")
 
 
 @dataclass
