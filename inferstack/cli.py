@@ -17,17 +17,20 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from inferstack.cli_options import EnvOpt, StackOpt, current_project, markup_mode, resolve_env, wrote
 from inferstack.cli_package import package_app
-from inferstack.config.loader import InputError, Project, find_project, load_all, load_environment
+from inferstack.config.loader import InputError, Project, load_all, load_environment
+from inferstack.text import plural
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 
 app = typer.Typer(
     name="inferstack",
     help="GPU model serving on AWS with Pulumi: offline preview, guardrails, costs, model packages.",
-    no_args_is_help=True,
+    invoke_without_command=True,  # bare `inferstack` prints help and exits 0 (see root() below)
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=markup_mode(),
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -55,9 +58,58 @@ def progress(message: str, enabled: bool = True) -> Iterator[None]:
 
 def project_or_fail() -> Project:
     try:
-        return find_project()
+        return current_project()
     except InputError as exc:
         fail(exc.message)
+
+
+def target_or_fail(env: str | None, stack: str | None = None) -> tuple[Project, str, str | None]:
+    """(project, environment, stack) from --env / --stack / INFERSTACK_ENV / the selected Pulumi stack."""
+    try:
+        project, target = resolve_env(env, stack)
+    except InputError as exc:
+        fail(exc.message)
+    return project, target.env, target.stack
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("inferstack")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    show_version: Annotated[
+        bool, typer.Option("--version", "-V", help="Print the inferstack version and exit.", is_eager=True)
+    ] = False,
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-C",
+            help="Project directory (holding Pulumi.yaml and environments/). Default: $INFERSTACK_PROJECT, "
+            "else found upward from the current directory.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """GPU model serving on AWS with Pulumi: offline preview, guardrails, costs, model packages."""
+    from inferstack.cli_options import set_project_dir
+
+    if show_version:
+        print(f"inferstack {_version()}")
+        raise typer.Exit(EXIT_OK)
+    set_project_dir(project_dir)
+    if ctx.invoked_subcommand is None:
+        # Click 8.2+ exits 2 for `no_args_is_help` (NoArgsIsHelpError, a UsageError); asking for nothing is
+        # not an error here, so print the help and exit 0 like `git` and `pulumi` do.
+        print(ctx.get_help())
+        raise typer.Exit(EXIT_OK)
 
 
 @app.command()
@@ -70,17 +122,17 @@ def validate() -> None:
             err.print(f"error: {message}", markup=False)
         raise typer.Exit(EXIT_INPUT)
     print(
-        f"ok: {len(envs)} environments ({', '.join(sorted(envs))}), {len(packages)} model packages "
-        f"({', '.join(sorted(packages))})"
+        f"ok: {plural(len(envs), 'environment')} ({', '.join(sorted(envs))}), "
+        f"{plural(len(packages), 'model package')} ({', '.join(sorted(packages))})"
     )
 
 
 @app.command()
 def preview(
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")],
+    env: EnvOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="text, json or markdown.")] = Format.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
-    stack: Annotated[str | None, typer.Option(help="Pulumi stack name (default: the environment name).")] = None,
+    stack: StackOpt = None,
     compare: Annotated[
         Path | None, typer.Option("--compare", help="Base preview JSON: output the diff against it (PR comment).")
     ] = None,
@@ -89,7 +141,7 @@ def preview(
     from inferstack.cli_cost import compare_output, load_base_preview
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
-    project = project_or_fail()
+    project, env, stack = target_or_fail(env, stack)
     try:
         base = load_base_preview(compare) if compare is not None else None
         with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
@@ -105,19 +157,22 @@ def preview(
     else:
         text = render_text(result)
     write_output(text, out)
+    if out is not None:
+        wrote(out, f"the {env} {'diff' if base is not None else 'preview'} ({fmt.value})")
     raise typer.Exit(EXIT_VIOLATIONS if has_mandatory_violation(result) else EXIT_OK)
 
 
 @app.command()
 def render(
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment name.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the manifests (replaced).")],
+    env: EnvOpt = None,
+    stack: StackOpt = None,
 ) -> None:
     """Write every Kubernetes object the program registers as YAML and validate it against the schemas."""
     from inferstack.preview import run_preview
     from inferstack.render import render as do_render
 
-    project = project_or_fail()
+    project, env, _stack = target_or_fail(env, stack)
     try:
         environment = load_environment(project, env)
         with progress(f"rendering {env} manifests"):
@@ -126,7 +181,7 @@ def render(
         fail(exc.message)
     report = do_render(result, out, environment.cluster.kubernetes_version)
     version = environment.cluster.kubernetes_version
-    print(f"wrote {len(report.written)} manifests to {out}")
+    print(f"wrote {plural(len(report.written), 'manifest')} to {out}")
     print(f"  schema-valid against Kubernetes {version}: {len(report.validated)}")
     for path, what in report.not_schema_checked:
         print(f"  not schema-checked (custom resource {what}): {path.name}")

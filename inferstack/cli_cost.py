@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from inferstack.cli_options import EnvOpt, StackOpt
 from inferstack.config.loader import InputError
 
 if TYPE_CHECKING:
@@ -75,21 +76,23 @@ def compare_output(base: dict[str, Any], result: PreviewResult, fmt: str, env: A
 
 
 def cost(
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")],
+    env: EnvOpt = None,
     fmt: Annotated[CostFormat, typer.Option("--format", "-f", help="text or json.")] = CostFormat.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    stack: StackOpt = None,
 ) -> None:
     """Monthly cost estimate of an environment: per component, baseline (minimum) and peak (maximum) capacity."""
-    from inferstack.cli import EXIT_OK, fail, progress, project_or_fail
+    from inferstack.cli import EXIT_OK, fail, progress, target_or_fail
+    from inferstack.cli_options import wrote
     from inferstack.config.loader import load_environment
     from inferstack.cost import estimate_preview, render_cost_text
     from inferstack.preview import run_preview, write_output
 
-    project = project_or_fail()
+    project, env, stack = target_or_fail(env, stack)
     try:
         environment = load_environment(project, env)
         with progress(f"estimating {env}", enabled=fmt is CostFormat.text):
-            result = run_preview(project, env, evaluate_policies=False, estimate_cost=False)
+            result = run_preview(project, env, stack=stack, evaluate_policies=False, estimate_cost=False)
     except InputError as exc:
         fail(exc.message)
     estimate = estimate_preview(result, environment)
@@ -98,6 +101,8 @@ def cost(
     else:
         text = render_cost_text(estimate, env)
     write_output(text, out)
+    if out is not None:
+        wrote(out, f"the {env} cost estimate ({fmt.value})")
     raise typer.Exit(EXIT_OK)
 
 

@@ -12,24 +12,56 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from inferstack.config.loader import InputError, Project, find_project, load_environment
+from inferstack.cli_options import current_project, markup_mode
+from inferstack.config.loader import InputError, Project, load_environment
+from inferstack.text import plural
 
 EXIT_INPUT = 2
 
 package_app = typer.Typer(
     name="package",
     help="Model packages: validate, build, publish to S3 + SageMaker Model Registry, approve, promote.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=markup_mode(),
 )
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PathArg = Annotated[str, typer.Argument(help="Package directory (model_packages/<name>) or package name.")]
 NameArg = Annotated[str, typer.Argument(help="Package name, e.g. fraud-scorer.")]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (environments/<env>.yaml).")]
-VersionOpt = Annotated[int | None, typer.Option("--version", "-v", help="Package version (default: the manifest's).")]
-RequiredVersion = Annotated[int, typer.Option("--version", "-v", help="Package version.")]
+# `-V/--package-version/--version` (kept) name the package version. `-v` meant the same until 0.1 and still
+# works, hidden and with a deprecation note: on most CLIs `-v` means --verbose, never --version.
+VersionOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--version", "--package-version", "-V", help="Package version (default: the manifest's).", show_default=False
+    ),
+]
+RequiredVersion = Annotated[
+    int | None,
+    typer.Option("--version", "--package-version", "-V", help="Package version. [required]", show_default=False),
+]
+LegacyV = Annotated[int | None, typer.Option("-v", hidden=True, help="Deprecated: use -V.")]
+
+
+def _pick_version(version: int | None, legacy: int | None, *, required: bool) -> int | None:
+    if legacy is not None:
+        _err.print("warning: -v is deprecated for the package version; use -V or --package-version", markup=False)
+        if version is None:
+            version = legacy
+    if version is None and required:
+        _fail("missing option --package-version/-V; name the package version, e.g. -V 7")
+    return version
+
+
+@package_app.callback()
+def _package_root(ctx: typer.Context) -> None:
+    """Model packages: validate, build, publish to S3 + SageMaker Model Registry, approve, promote."""
+    if ctx.invoked_subcommand is None:  # `inferstack package` alone: help, exit 0
+        print(ctx.get_help())
+        raise typer.Exit(0)
 
 
 def _fail(message: str) -> NoReturn:
@@ -39,7 +71,7 @@ def _fail(message: str) -> NoReturn:
 
 def _project() -> Project:
     try:
-        return find_project()
+        return current_project()
     except InputError as exc:
         _fail(exc.message)
 
@@ -56,7 +88,9 @@ def validate_cmd(path: PathArg) -> None:
         _fail(exc.message)
     for line in report.checks:
         print(f"  ok  {line}")
-    print(f"ok: {ref.name} is valid (versions {', '.join(map(str, ref.versions()))})")
+    versions = ref.versions()
+    label = "version" if len(versions) == 1 else "versions"
+    print(f"ok: {ref.name} is valid ({label} {', '.join(map(str, versions))})")
 
 
 @package_app.command("build")
@@ -64,17 +98,22 @@ def build_cmd(
     path: PathArg,
     version: VersionOpt = None,
     dist: Annotated[Path | None, typer.Option(help="Output directory (default: dist/ in the project).")] = None,
+    legacy_v: LegacyV = None,
 ) -> None:
     """Write dist/<name>-<version>.tar.gz (reproducible byte for byte) and its .sha256."""
     from inferstack.packages.build import build_package
     from inferstack.packages.validate import resolve_package
 
+    version = _pick_version(version, legacy_v, required=False)
     try:
         ref = resolve_package(_project(), path)
         result = build_package(ref, version, dist)
     except InputError as exc:
         _fail(exc.message)
-    print(f"built {ref.project.rel(result.path)} ({result.size} bytes, {len(result.members)} entries)")
+    print(
+        f"built {ref.project.rel(result.path)} ({plural(result.size, 'byte')}, "
+        f"{plural(len(result.members), 'entry', 'entries')})"
+    )
     print(f"sha256 {result.sha256}")
 
 
@@ -90,12 +129,14 @@ def publish_cmd(
     kms_key_id: Annotated[
         str | None, typer.Option(help="KMS key for SSE-KMS (default: the bucket's default encryption key).")
     ] = None,
+    legacy_v: LegacyV = None,
 ) -> None:
     """Upload the built archive (SSE-KMS) and register the version as PendingManualApproval."""
     from inferstack.packages.aws import clients
     from inferstack.packages.publish import publish_package
     from inferstack.packages.validate import resolve_package
 
+    version = _pick_version(version, legacy_v, required=False)
     try:
         project = _project()
         environment = load_environment(project, env)
@@ -119,15 +160,18 @@ def publish_cmd(
 @package_app.command("approve")
 def approve_cmd(
     name: NameArg,
-    version: RequiredVersion,
     env: EnvOpt,
     note: Annotated[str, typer.Option("--note", "-n", help="Approver note: what was checked, ticket, ...")],
+    version: RequiredVersion = None,
+    legacy_v: LegacyV = None,
 ) -> None:
     """Mark a published version Approved in the environment's model registry."""
     from inferstack.packages.aws import clients
     from inferstack.packages.naming import package_group_name
     from inferstack.packages.registry import approve
 
+    version = _pick_version(version, legacy_v, required=True)
+    assert version is not None
     try:
         project = _project()
         environment = load_environment(project, env, check_packages=False)
@@ -140,12 +184,14 @@ def approve_cmd(
 
 
 @package_app.command("promote")
-def promote_cmd(name: NameArg, version: RequiredVersion, env: EnvOpt) -> None:
+def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, legacy_v: LegacyV = None) -> None:
     """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
     from inferstack.packages.aws import clients
     from inferstack.packages.promote import promote
     from inferstack.packages.validate import resolve_package
 
+    version = _pick_version(version, legacy_v, required=True)
+    assert version is not None
     try:
         project = _project()
         environment = load_environment(project, env)

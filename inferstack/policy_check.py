@@ -157,8 +157,10 @@ def read_document(path: Path) -> Any:
         ) from None
 
 
-def check_file(project: Project, path: Path, env_name: str | None = None) -> CheckReport:
-    """Evaluate both packs over the file for ENV (default: the file's stack/environment, else dev)."""
+def check_file(project: Project | None, path: Path, env_name: str | None = None) -> CheckReport:
+    """Evaluate both packs over the file for ENV (default: the file's stack/environment, else dev).
+
+    Without a project (run outside any checkout) the environment's default levels and limits apply."""
     from inferstack.policy_eval import evaluate_resources
     from policies.config import PolicyConfigError, pack_config
     from policies.registry import all_rules
@@ -166,12 +168,19 @@ def check_file(project: Project, path: Path, env_name: str | None = None) -> Che
 
     fmt, named, resources = parse_document(read_document(path), str(path))
     env = env_name or (named if named in ENVS else "dev")
-    try:
-        environment: Any = load_environment(project, env, check_packages=False)
-    except InputError:
-        if env_name is not None and env_name not in ENVS:
-            raise
-        environment = env
+    environment: Any = env
+    if project is None:
+        if env not in ENVS:
+            raise InputError(
+                f"--env {env!r} ==> outside a project only the built-in environments are known: {', '.join(ENVS)}; "
+                "pick one or pass --project DIR"
+            )
+    else:
+        try:
+            environment = load_environment(project, env, check_packages=False)
+        except InputError:
+            if env_name is not None and env_name not in ENVS:
+                raise
     try:
         config = pack_config(environment)
     except PolicyConfigError as exc:
@@ -201,9 +210,11 @@ def render(report: CheckReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2) + "\n"
     md = fmt == "markdown"
+    from inferstack.text import plural
+
     summary = (
-        f"{report.resources} resources, {report.evaluated} evaluated, "
-        f"{len(report.types_without_rules)} types without rules"
+        f"{plural(report.resources, 'resource')}, {report.evaluated} evaluated, "
+        f"{plural(len(report.types_without_rules), 'type')} without rules"
     )
     lines = [
         f"### inferstack policy check: `{report.input}`" if md else f"inferstack policy check: {report.input}",

@@ -34,7 +34,7 @@ def test_checkpoint_trips_the_named_policies_for_its_stack_environment() -> None
 def test_checkpoint_summary_counts_coverage_and_never_prints_secrets() -> None:
     code, out, _ = _check(FIXTURE)
     assert code == 1
-    assert "5 resources, 4 evaluated, 1 types without rules" in out
+    assert "5 resources, 4 evaluated, 1 type without rules" in out
     assert "aws:sqs/queue:Queue" in out
     assert "b2xkc2VjcmV0" not in out and "ciphertext" not in out
 

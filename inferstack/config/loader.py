@@ -59,16 +59,15 @@ class Project:
 
 
 def find_project(start: Path | None = None) -> Project:
-    """The nearest directory upward holding the inferstack `Pulumi.yaml` (cwd first, then this checkout)."""
-    candidates = [start or Path.cwd(), Path(__file__).resolve().parents[2]]
-    for base in candidates:
-        for d in [base, *base.parents]:
-            pulumi_yaml = d / "Pulumi.yaml"
-            if pulumi_yaml.is_file() and (d / "environments").is_dir():
-                return Project(d)
+    """The nearest directory upward from `start` (default: the current directory) holding the inferstack
+    `Pulumi.yaml` and `environments/`. Never the directory inferstack was installed from."""
+    base = (start or Path.cwd()).resolve()
+    for d in [base, *base.parents]:
+        if (d / "Pulumi.yaml").is_file() and (d / "environments").is_dir():
+            return Project(d)
     raise InputError(
-        f"no inferstack project found from {candidates[0]}: run inferstack inside the project checkout "
-        "(the directory holding Pulumi.yaml and environments/)"
+        f"no inferstack project found from {base} ==> run inferstack inside the project (the directory holding "
+        "Pulumi.yaml and environments/) or pass --project DIR"
     )
 
 
