@@ -1,0 +1,51 @@
+"""Small text helpers shared by the CLI, the loaders and the reports (no third-party imports)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 type', '3 types', '0 types'; pass the plural when it is not singular + 's' ('entry', 'entries')."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders digit runs by value: g4dn.2xlarge before g4dn.12xlarge, us-west-2 after us-east-1."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
+
+
+def natural_sorted(values: Iterable[str]) -> list[str]:
+    return sorted(values, key=natural_key)
+
+
+def did_you_mean(value: str, valid: Iterable[str]) -> str:
+    """'did you mean 'g6.xlarge'? ' when one valid value is close to `value`, else ''."""
+    close = difflib.get_close_matches(value, list(valid), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+_SIZES = ["nano", "micro", "small", "medium", "large", "xlarge"]
+
+
+def instance_type_key(name: str) -> tuple[object, ...]:
+    """EC2/SageMaker instance types in size order within a family: g6.xlarge, g6.2xlarge, g6.12xlarge,
+    g6.metal (`ml.` prefixes are ignored for ordering); other strings fall back to natural order."""
+    base = name.removeprefix("ml.")
+    family, _, size = base.partition(".")
+    match = re.fullmatch(r"(\d*)xlarge", size)
+    if match:
+        rank: tuple[int, int] = (len(_SIZES) - 1, int(match.group(1) or 1))
+    elif size in _SIZES:
+        rank = (_SIZES.index(size), 0)
+    elif size.startswith("metal"):
+        rank = (len(_SIZES), 0)
+    else:
+        return (natural_key(family), 9, natural_key(size))
+    return (natural_key(family), *rank)
+
+
+def sorted_instance_types(values: Iterable[str]) -> list[str]:
+    return sorted(values, key=instance_type_key)
