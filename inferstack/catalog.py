@@ -109,3 +109,17 @@ def is_gpu_type(instance_type: str) -> bool:
     table = SAGEMAKER_TYPES if instance_type.startswith("ml.") else EC2_TYPES
     s = table.get(instance_type)
     return s is not None and s.accelerator == "nvidia"
+
+
+#: AWS commercial and GovCloud region names: botocore 1.44.5 `botocore/data/endpoints.json`, partitions
+#: `aws` and `aws-us-gov` (read 2026-12-02). Used for "did you mean" on region typos.
+AWS_REGIONS: frozenset[str] = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+        "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
+        "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+        "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1",
+    }
+)  # fmt: skip

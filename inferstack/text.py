@@ -21,10 +21,27 @@ def natural_sorted(values: Iterable[str]) -> list[str]:
     return sorted(values, key=natural_key)
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost 1
+    (so the typo `us-esat-1` is 1 away from `us-east-1`, 2 from `us-west-1`)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def did_you_mean(value: str, valid: Iterable[str]) -> str:
-    """'did you mean 'g6.xlarge'? ' when one valid value is close to `value`, else ''."""
-    close = difflib.get_close_matches(value, list(valid), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    """'did you mean 'g6.xlarge'? ' when a valid value is close to `value`, else ''. Of difflib's close
+    matches the one fewest edits away wins (ties: difflib's order)."""
+    close = difflib.get_close_matches(value, list(valid), n=5, cutoff=0.6)
+    if not close:
+        return ""
+    best = min(close, key=lambda c: edit_distance(value, c))
+    return f"did you mean {best!r}? "
 
 
 _SIZES = ["nano", "micro", "small", "medium", "large", "xlarge"]

@@ -14,11 +14,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from inferstack.catalog import (
+    AWS_REGIONS,
     gpu_class_of_ec2,
     is_gpu_ec2_type,
     known_ec2_types,
     known_sagemaker_types,
 )
+from inferstack.text import did_you_mean, natural_sorted, sorted_instance_types
 
 ENV_NAMES = ("dev", "staging", "prod")
 MODEL_NAME_RE = r"^[a-z][a-z0-9-]{1,46}[a-z0-9]$"
@@ -39,8 +41,11 @@ class Regions(_Model):
     @field_validator("primary", "secondary")
     @classmethod
     def _region_shape(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", v):
-            raise ValueError(f"{v!r} is not an AWS region name; use one like 'us-east-1'")
+        if v is not None and (not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", v) or v not in AWS_REGIONS):
+            raise ValueError(
+                f"{v!r} is not an AWS region name; {did_you_mean(v, AWS_REGIONS)}"
+                f"use one of {', '.join(natural_sorted(AWS_REGIONS))}"
+            )
         return v
 
     @model_validator(mode="after")
@@ -99,9 +104,10 @@ class NodeSize(_Model):
         if self.min > self.max:
             raise ValueError(f"min={self.min} exceeds max={self.max}; raise max or lower min")
         if self.instance_type not in known_ec2_types():
+            cpu = [t for t in known_ec2_types() if not is_gpu_ec2_type(t)]
             raise ValueError(
-                f"instance_type {self.instance_type!r} is not in the instance catalog; use one of "
-                + ", ".join(sorted(t for t in known_ec2_types() if not is_gpu_ec2_type(t)))
+                f"instance_type {self.instance_type!r} is not in the instance catalog; "
+                f"{did_you_mean(self.instance_type, cpu)}use one of " + ", ".join(sorted_instance_types(cpu))
             )
         return self
 
@@ -128,9 +134,16 @@ class GpuNodeGroup(_Model):
             raise ValueError(
                 f"min_size={self.min_size} exceeds max_size={self.max_size}; raise max_size or lower min_size"
             )
+        gpus = sorted_instance_types(t for t in known_ec2_types() if is_gpu_ec2_type(t))
+        unknown = [t for t in self.instance_types if t not in known_ec2_types()]
+        if unknown:
+            hints = "".join(did_you_mean(t, gpus) for t in unknown)
+            raise ValueError(
+                f"instance_types {unknown} are not in the instance catalog; {hints}use GPU types such as "
+                + ", ".join(gpus)
+            )
         not_gpu = [t for t in self.instance_types if not is_gpu_ec2_type(t)]
         if not_gpu:
-            gpus = sorted(t for t in known_ec2_types() if is_gpu_ec2_type(t))
             raise ValueError(
                 f"instance_types {not_gpu} are not GPU instance types; use GPU types such as {', '.join(gpus)}"
             )
@@ -372,8 +385,9 @@ class Deployment(_Model):
                 raise ValueError(f"target {self.target} needs instance_type, e.g. ml.g6.xlarge")
             if self.instance_type not in known_sagemaker_types():
                 raise ValueError(
-                    f"instance_type {self.instance_type!r} is not in the instance catalog; use one of "
-                    + ", ".join(sorted(known_sagemaker_types()))
+                    f"instance_type {self.instance_type!r} is not in the instance catalog; "
+                    f"{did_you_mean(self.instance_type, known_sagemaker_types())}use one of "
+                    + ", ".join(sorted_instance_types(known_sagemaker_types()))
                 )
             if self.instances is None:
                 raise ValueError(f"target {self.target} needs instances: {{min: N, max: M}}")
