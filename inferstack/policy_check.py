@@ -16,6 +16,7 @@ from typing import Any
 
 from inferstack.config.loader import InputError, Project, load_environment
 from inferstack.engine.model import UNKNOWN, Resource, Secret
+from inferstack.provenance import describe
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -195,6 +196,12 @@ def check_file(project: Project | None, path: Path, env_name: str | None = None)
         and not r.type.startswith("pulumi:providers:")
         and not any(rule.names_type(r.type) for rule in rules)
     )
+    violations = evaluate_resources(resources, config)
+    if project is not None and not isinstance(environment, str):
+        from inferstack.provenance import annotate
+
+        env_file = project.environments_dir / f"{env}.yaml"
+        annotate(violations, resources, environment, env_file, project.rel(env_file))
     return CheckReport(
         input=str(path),
         format=fmt,
@@ -202,7 +209,7 @@ def check_file(project: Project | None, path: Path, env_name: str | None = None)
         resources=len(audited),
         evaluated=len(evaluated),
         types_without_rules=sorted(bare),
-        violations=evaluate_resources(resources, config),
+        violations=violations,
     )
 
 
@@ -235,4 +242,7 @@ def render(report: CheckReport, fmt: str) -> str:
             head = f"[{v['enforcement_level']}] {v['policy']} ({v['pack']}, {v['severity']}): {urn}"
             lines.append(f"- {head}" if md else f"  {head}")
             lines.append(f"  {v['message']}" if md else f"      {v['message']}")
+            if v.get("source"):
+                where = describe(v)
+                lines.append(f"  ==> `{where}`" if md else f"      ==> {where}")
     return "\n".join(lines) + "\n"

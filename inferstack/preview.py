@@ -14,6 +14,7 @@ import yaml
 from inferstack.config.loader import InputError, Project, load_environment
 from inferstack.engine.model import PreviewResult, to_plain
 from inferstack.engine.recorder import run_program
+from inferstack.provenance import describe
 
 PROJECT_NAME = "inferstack"
 
@@ -81,6 +82,10 @@ def run_preview(
     )
     if evaluate_policies:
         attach_violations(result, env)
+        from inferstack.provenance import annotate
+
+        env_file = project.environments_dir / f"{env_name}.yaml"
+        annotate(result.violations, result.resources, env, env_file, project.rel(env_file))
     if estimate_cost:
         attach_cost(result, env)
     return result
@@ -150,6 +155,8 @@ def _summary_lines(result: PreviewResult) -> list[str]:
             urn = v.get("urn") or "(stack)"
             out.append(f"  [{v['enforcement_level']}] {v['policy']} ({v['pack']}, {v['severity']}): {urn}")
             out.append(f"      {v['message']}")
+            if v.get("source"):
+                out.append(f"      ==> {describe(v)}")
     elif result.violations == []:
         out.append("Policy violations: none")
     if result.cost:
