@@ -8,10 +8,61 @@ a new one. Every list is sorted, so the same two documents always give the same 
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+SCHEMA_VERSION = 1  # of the diff JSON (`--compare --format json`); additions keep 1, removals bump it
 MARKER = "<!-- inferstack-preview:{env} -->"
+MAX_VALUE = 60  # characters of an old/new value shown in the comment; the JSON carries the whole value
+SECRET = "[secret]"
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|private_?key|apikey|api_key)", re.IGNORECASE)
+
+#: Inputs whose change makes the provider replace the resource (delete + create, Pulumi's `+-`), for the
+#: resource types this stack registers. "*" = every input but tags. Paths are the engine's camelCase
+#: names; a changed input replaces when its path equals or lies under one listed here.
+#: Sources (read 2026-12-02): pulumi-aws bridges the Terraform AWS provider, whose `ForceNew` schema
+#: flags decide replacement: hashicorp/terraform-provider-aws internal/service/eks/node_group.go
+#: (ami_type, capacity_type, cluster_name, disk_size, instance_types, launch_template id/name,
+#: node_group_name, node_role_arn, remote_access, subnet_ids ForceNew; scaling_config, labels, taints,
+#: version update in place) and internal/service/sagemaker/endpoint_configuration.go (every argument
+#: ForceNew; only tags update in place). pulumi-kubernetes provider/pkg/provider/forcenew.go: every kind
+#: replaces on metadata.name / metadata.namespace, apps/v1 Deployment on spec.selector, core/v1
+#: ConfigMap on data / binaryData; helm.sh/v3 Release on name / namespace (pulumi/pulumi-kubernetes#2532).
+REPLACE_ON: dict[str, tuple[str, ...]] = {
+    "aws:eks/nodeGroup:NodeGroup": (
+        "amiType",
+        "capacityType",
+        "clusterName",
+        "diskSize",
+        "instanceTypes",
+        "launchTemplate.id",
+        "launchTemplate.name",
+        "nodeGroupName",
+        "nodeGroupNamePrefix",
+        "nodeRoleArn",
+        "remoteAccess",
+        "subnetIds",
+    ),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("*",),
+    "kubernetes:apps/v1:Deployment": ("metadata.name", "metadata.namespace", "spec.selector"),
+    "kubernetes:core/v1:ConfigMap": ("metadata.name", "metadata.namespace", "data", "binaryData"),
+    "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
+}
+_K8S_ANY = ("metadata.name", "metadata.namespace")
+_NOT_REPLACING = ("tags", "tagsAll")
+
+
+def replaces(type_: str, path: str) -> bool:
+    """Whether changing input `path` of a `type_` resource replaces it (see REPLACE_ON)."""
+    triggers = REPLACE_ON.get(type_) or (_K8S_ANY if type_.startswith("kubernetes:") else ())
+    head = re.split(r"[.\[]", path, maxsplit=1)[0]
+    if "*" in triggers:
+        return head not in _NOT_REPLACING and path != "(provider)"
+    return any(path == t or path.startswith(t + ".") or path.startswith(t + "[") for t in triggers)
+
+
 MAX_PATHS = 8
 MAX_ROWS = 60  # per table: GitHub comments stop at 65,536 characters; the full diff is in the JSON output
 MAX_DETAILED = 15  # resources whose cost components are itemised
@@ -47,13 +98,64 @@ def changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:
     return [] if before == after else [prefix or "(value)"]
 
 
+def _get(value: Any, path: str) -> Any:
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("[") and isinstance(value, list):
+            i = int(part[1:-1])
+            value = value[i] if i < len(value) else None
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+def mask(path: str, value: Any) -> Any:
+    """`[secret]` for values the preview marks secret or whose key names a credential."""
+    if value == SECRET or _SECRET_KEY.search(path.rsplit(".", 1)[-1]):
+        return SECRET if value is not None else None
+    if isinstance(value, dict):
+        return {k: mask(f"{path}.{k}", v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    return value
+
+
+@dataclass
+class InputChange:
+    """One changed input: the old and new values (masked) and whether it forces a replacement."""
+
+    path: str
+    old: Any
+    new: Any
+    replaces: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "old": self.old, "new": self.new, "replaces": self.replaces}
+
+
+# Pulumi's words (`pulumi preview`: create, update, replace, delete) and the diff JSON's original keys.
+PULUMI_WORD = {"add": "create", "change": "update", "replace": "replace", "remove": "delete"}
+SYMBOL = {"add": "+", "change": "~", "replace": "+-", "remove": "-"}
+
+
 @dataclass
 class ResourceChange:
     key: str
     type: str
     name: str
-    action: str  # add | change | remove
+    action: str  # add | change | remove (JSON keys); `replace` is a change that replaces
     paths: list[str] = field(default_factory=list)
+    inputs: list[InputChange] = field(default_factory=list)
+
+    @property
+    def replace(self) -> bool:
+        return any(i.replaces for i in self.inputs)
+
+    @property
+    def kind(self) -> str:
+        """add | change | replace | remove."""
+        return "replace" if self.action == "change" and self.replace else self.action
 
 
 @dataclass
@@ -87,18 +189,25 @@ class PreviewDiff:
     head_cost: dict[str, Any] | None
 
     def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
+        """Resources per kind: add, change (in place), replace, remove."""
+        return sum(1 for c in self.changes if c.kind == action)
 
     def to_json(self) -> dict[str, Any]:
+        def entry(c: ResourceChange) -> dict[str, Any]:
+            out: dict[str, Any] = {"key": c.key, "type": c.type, "name": c.name, "action": PULUMI_WORD[c.kind]}
+            if c.paths:
+                out["paths"] = c.paths
+            if c.inputs:
+                out["inputs"] = [i.to_json() for i in c.inputs]
+            return out
+
         return {
+            "schema_version": SCHEMA_VERSION,
             "environment": self.environment,
+            "summary": {PULUMI_WORD[k]: self.count(k) for k in ("add", "change", "replace", "remove")}
+            | {"same": self.unchanged},
             "resources": {
-                action: [
-                    {"key": c.key, "type": c.type, "name": c.name, **({"paths": c.paths} if c.paths else {})}
-                    for c in self.changes
-                    if c.action == action
-                ]
-                for action in ("add", "change", "remove")
+                action: [entry(c) for c in self.changes if c.action == action] for action in ("add", "change", "remove")
             }
             | {"unchanged": self.unchanged},
             "cost": {
@@ -152,11 +261,15 @@ def compare(base: dict[str, Any] | None, head: dict[str, Any], policies: list[st
         elif a is None and b is not None:
             changes.append(ResourceChange(key, b["type"], b["name"], "remove"))
         elif a is not None and b is not None:
-            paths = changed_paths(b.get("inputs", {}), a.get("inputs", {}))
+            bi, ai = b.get("inputs", {}), a.get("inputs", {})
+            paths = changed_paths(bi, ai)
+            inputs = [InputChange(p, mask(p, _get(bi, p)), mask(p, _get(ai, p)), replaces(a["type"], p)) for p in paths]
             if b.get("provider") and a.get("provider") and resource_key(b["provider"]) != resource_key(a["provider"]):
                 paths.insert(0, "(provider)")
+                # A resource moved to another provider (e.g. another region) is created anew there.
+                inputs.insert(0, InputChange("(provider)", b["provider"], a["provider"], True))
             if paths:
-                changes.append(ResourceChange(key, a["type"], a["name"], "change", paths))
+                changes.append(ResourceChange(key, a["type"], a["name"], "change", paths, inputs))
             else:
                 unchanged += 1
     items_b, items_a = _cost_items(base), _cost_items(head)
@@ -275,29 +388,15 @@ def render_markdown(d: PreviewDiff) -> str:
         a = d.cost_after[which] if d.cost_after else None
         lines.append(f"| {label} | {usd(b)} | {usd(a)} | {signed(_delta(d.cost_before, d.cost_after, which), b)} |")
     lines.append("")
-    lines.append(
-        f"**Resources:** {d.count('add')} to add, {d.count('change')} to change, {d.count('remove')} to remove, "
-        f"{d.unchanged} unchanged"
-    )
+    lines.append(f"**Resources:** {resource_counts(d)}")
     lines.append("")
     lines.append(
         f"**Policies:** {len(d.failed)} failed (mandatory), {len(d.warnings)} warnings (advisory), "
         f"{len(d.passed)} passed" + ("" if not d.failed else " — mandatory failures block the deploy")
     )
     lines.append("")
-    if d.changes:
-        lines += [f"<details><summary>Resource changes ({len(d.changes)})</summary>", ""]
-        lines += ["| | Resource | Type | Changed inputs |", "|---|---|---|---|"]
-        symbol = {"add": "+ add", "change": "~ change", "remove": "- remove"}
-        order = {"add": 0, "change": 1, "remove": 2}
-        ordered = sorted(d.changes, key=lambda c: (order[c.action], c.type, c.key))
-        for c in ordered[:MAX_ROWS]:
-            paths = ", ".join(f"`{_cell(p)}`" for p in c.paths[:MAX_PATHS])
-            if len(c.paths) > MAX_PATHS:
-                paths += f" and {len(c.paths) - MAX_PATHS} more"
-            lines.append(f"| {symbol[c.action]} | `{_cell(c.name)}` | `{c.type}` | {paths} |")
-        lines += _more(len(ordered))
-        lines += ["", "</details>", ""]
+    lines += new_findings(d)
+    lines += change_table(d)
     if d.cost_changes:
         lines += [f"<details><summary>Cost changes by resource ({len(d.cost_changes)})</summary>", ""]
         lines += ["| Resource | Type | Baseline | Peak | Peak change |", "|---|---|---:|---:|---:|"]
@@ -327,12 +426,8 @@ def render_markdown(d: PreviewDiff) -> str:
                 lines.append(f"**{title}**")
                 lines.append("")
                 for v in group:
-                    key = _violation_key(v)
-                    where = key[1].rsplit("::", 1)[-1]
-                    new = " *(new)*" if key in d.new_violations else ""
-                    lines.append(
-                        f"- `{_cell(v.get('policy', '?'))}` on `{_cell(where)}`{new}: {_cell(v.get('message', ''))}"
-                    )
+                    new = " *(new)*" if _violation_key(v) in d.new_violations else ""
+                    lines.append(f"- {_violation_line(v)}{new}")
                 lines.append("")
         if d.passed:
             lines.append("**Passed:** " + ", ".join(f"`{p}`" for p in d.passed))
@@ -340,6 +435,76 @@ def render_markdown(d: PreviewDiff) -> str:
         lines += ["</details>", ""]
     lines.append(_footer(d))
     return "\n".join(lines) + "\n"
+
+
+def resource_counts(d: PreviewDiff) -> str:
+    """'1 to create, 2 to update, 1 to replace, 0 to delete, 13 unchanged (17 after the change)': Pulumi's
+    words; create + update + replace + unchanged is the head's resource count, delete is on top of it."""
+    total = d.count("add") + d.count("change") + d.count("replace") + d.unchanged
+    return (
+        f"{d.count('add')} to create, {d.count('change')} to update, {d.count('replace')} to replace, "
+        f"{d.count('remove')} to delete, {d.unchanged} unchanged ({total} after the change)"
+    )
+
+
+def new_findings(d: PreviewDiff) -> list[str]:
+    """New mandatory failures and new warnings, listed in the summary (not only in the details)."""
+    out: list[str] = []
+    for title, group in (("New failures (mandatory)", d.failed), ("New warnings (advisory)", d.warnings)):
+        new = [v for v in group if _violation_key(v) in d.new_violations]
+        if not new:
+            continue
+        out += [f"**{title}:**", ""]
+        for v in new:
+            out.append(f"- {_violation_line(v)}")
+        out.append("")
+    return out
+
+
+def _violation_line(v: dict[str, Any]) -> str:
+    where = _violation_key(v)[1].rsplit("::", 1)[-1]
+    line = f"`{_cell(v.get('policy', '?'))}` on `{_cell(where)}`: {_cell(v.get('message', ''))}"
+    src = v.get("source")
+    if src:
+        pos = f":{src['line']}" if src.get("line") else ""
+        line += f" (`{src['file']}{pos}` at `{src['path']}`)"
+    return line
+
+
+def show(value: Any) -> str:
+    """A value for the comment: JSON, cut at MAX_VALUE characters; `—` for an absent one."""
+    if value is None:
+        return "—"
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _input_cell(c: ResourceChange) -> str:
+    if not c.inputs:
+        return ", ".join(f"`{_cell(p)}`" for p in c.paths[:MAX_PATHS])
+    parts = []
+    for i in c.inputs[:MAX_PATHS]:
+        mark = " **(replaces)**" if i.replaces else ""
+        parts.append(f"`{_cell(i.path)}`: `{_cell(show(i.old))}` → `{_cell(show(i.new))}`{mark}")
+    text = "<br>".join(parts)
+    if len(c.inputs) > MAX_PATHS:
+        text += f"<br>and {len(c.inputs) - MAX_PATHS} more"
+    return text
+
+
+def change_table(d: PreviewDiff) -> list[str]:
+    if not d.changes:
+        return []
+    lines = [f"<details><summary>Resource changes ({len(d.changes)})</summary>", ""]
+    lines += ["| | Resource | Type | Changed inputs (old → new) |", "|---|---|---|---|"]
+    order = {"add": 0, "replace": 1, "change": 2, "remove": 3}
+    ordered = sorted(d.changes, key=lambda c: (order[c.kind], c.type, c.key))
+    for c in ordered[:MAX_ROWS]:
+        label = f"{SYMBOL[c.kind]} {PULUMI_WORD[c.kind]}"
+        lines.append(f"| {label} | `{_cell(c.name)}` | `{c.type}` | {_input_cell(c)} |")
+    lines += _more(len(ordered))
+    lines += ["", "</details>", ""]
+    return lines
 
 
 def _more(total: int) -> list[str]:
@@ -398,14 +563,12 @@ def render_text(d: PreviewDiff) -> str:
         a = d.cost_after[which] if d.cost_after else None
         delta = _delta(d.cost_before, d.cost_after, which)
         lines.append(f"  monthly {which}: {usd(b)} -> {usd(a)} ({signed(delta, b)})")
-    lines.append(
-        f"  resources: {d.count('add')} to add, {d.count('change')} to change, {d.count('remove')} to remove, "
-        f"{d.unchanged} unchanged"
-    )
-    symbol = {"add": "+", "change": "~", "remove": "-"}
+    lines.append(f"  resources: {resource_counts(d)}")
     for c in d.changes:
-        suffix = f"  [{', '.join(c.paths[:MAX_PATHS])}]" if c.paths else ""
-        lines.append(f"    {symbol[c.action]} {c.type} {c.name}{suffix}")
+        lines.append(f"    {SYMBOL[c.kind]:>2} {c.type} {c.name} ({PULUMI_WORD[c.kind]})")
+        for i in c.inputs[:MAX_PATHS]:
+            mark = " (forces replacement)" if i.replaces else ""
+            lines.append(f"         {i.path}: {show(i.old)} => {show(i.new)}{mark}")
     lines.append(f"  policies: {len(d.failed)} failed, {len(d.warnings)} warnings, {len(d.passed)} passed")
     return "\n".join(lines) + "\n"
 

@@ -71,8 +71,12 @@ def test_instance_type_change_shows_the_changed_path_and_the_right_delta(pair):
     assert f"+{delta / base['cost']['monthly_usd']['peak'] * 100:.1f}%" in markdown
     volumes = 200 * 0.08 * 2  # gp3 root volumes of the two nodes, unchanged
     assert f"${before_peak + volumes:,.2f} → ${after_peak + volumes:,.2f}" in markdown
-    assert "| ~ change | `gpu-l4-nodes` | `aws:eks/nodeGroup:NodeGroup` | `instanceTypes[0]` |" in markdown
-    assert "0 to add, 1 to change, 0 to remove" in markdown
+    # instanceTypes is ForceNew on EKS node groups: Pulumi replaces the group (+-), with old and new values
+    assert (
+        '| +- replace | `gpu-l4-nodes` | `aws:eks/nodeGroup:NodeGroup` | `instanceTypes[0]`: `"g6.xlarge"` → '
+        '`"g6.2xlarge"` **(replaces)** |'
+    ) in markdown
+    assert "0 to create, 0 to update, 1 to replace, 0 to delete, 13 unchanged (14 after the change)" in markdown
 
 
 def test_comment_carries_the_hidden_marker_for_updates(pair):
@@ -87,7 +91,10 @@ def test_policy_results_split_failed_warnings_and_passed(pair):
     assert d.passed == ["aws-eks-nodegroup-max-size"]
     markdown = render_markdown(d)
     assert "1 failed (mandatory), 0 warnings (advisory), 1 passed" in markdown
-    assert "`cost-instance-family-allowlist` on `gpu-l4-nodes` *(new)*" in markdown
+    assert "- `cost-instance-family-allowlist` on `gpu-l4-nodes`: g6.2xlarge not allowed in test *(new)*" in markdown
+    summary = markdown.split("<details>", 1)[0]
+    assert "**New failures (mandatory):**" in summary, "new failures show before the collapsed details"
+    assert "`cost-instance-family-allowlist` on `gpu-l4-nodes`" in summary
 
 
 def test_evaluated_policy_list_counts_every_passing_policy(pair):
