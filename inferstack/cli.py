@@ -144,6 +144,10 @@ def preview(
     project, env, stack = target_or_fail(env, stack)
     try:
         base = load_base_preview(compare) if compare is not None else None
+        if base is not None:
+            from inferstack.prcomment import check_same_environment
+
+            check_same_environment(base, env, str(compare))
         with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
             result = run_preview(project, env, stack=stack)
     except InputError as exc:
@@ -199,6 +203,9 @@ _register_cost(app)
 from inferstack.cli_policy import register as _register_policy  # noqa: E402 - issue 6/9 commands
 
 _register_policy(app)
+from inferstack.cli_prcomment import register as _register_pr_comment  # noqa: E402 - one PR comment
+
+_register_pr_comment(app)
 app.add_typer(package_app, name="package")
 
 

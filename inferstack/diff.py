@@ -427,7 +427,7 @@ def render_markdown(d: PreviewDiff) -> str:
                 lines.append("")
                 for v in group:
                     new = " *(new)*" if _violation_key(v) in d.new_violations else ""
-                    lines.append(f"- {_violation_line(v)}{new}")
+                    lines.append(f"- {violation_line(v)}{new}")
                 lines.append("")
         if d.passed:
             lines.append("**Passed:** " + ", ".join(f"`{p}`" for p in d.passed))
@@ -456,12 +456,12 @@ def new_findings(d: PreviewDiff) -> list[str]:
             continue
         out += [f"**{title}:**", ""]
         for v in new:
-            out.append(f"- {_violation_line(v)}")
+            out.append(f"- {violation_line(v)}")
         out.append("")
     return out
 
 
-def _violation_line(v: dict[str, Any]) -> str:
+def violation_line(v: dict[str, Any]) -> str:
     where = _violation_key(v)[1].rsplit("::", 1)[-1]
     line = f"`{_cell(v.get('policy', '?'))}` on `{_cell(where)}`: {_cell(v.get('message', ''))}"
     src = v.get("source")

@@ -61,16 +61,35 @@ def test_preview_runs_on_pull_requests_over_every_environment():
     wf = load("preview.yml")
     assert "pull_request" in wf["on"]
     offline = wf["jobs"]["offline"]
-    assert offline["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
-    assert "--compare ../base.json --format markdown" in run_step(offline, "--compare")
-    assert "PYTHONPATH" in run_step(offline, "--out ../base.json")
+    assert "strategy" not in offline, "one job, so that one comment covers every environment"
+    assert offline["env"]["ENVIRONMENTS"].split() == ["dev", "staging", "prod"]
+    assert "PYTHONPATH" in run_step(offline, "previews/base/$env.json")
+    assert '--format json --out "../previews/head/$env.json"' in run_step(offline, "previews/head/$env.json")
+    assert "pr-comment --base ../previews/base --head ../previews/head" in run_step(offline, "pr-comment")
 
 
-def test_preview_comment_is_found_again_by_its_marker():
-    offline = load("preview.yml")["jobs"]["offline"]
+def test_one_comment_per_pull_request_found_again_by_its_marker():
+    wf = load("preview.yml")
+    offline = wf["jobs"]["offline"]
     script = uses(offline, "actions/github-script")
-    assert script["env"]["MARKER"] == "<!-- inferstack-preview:${{ matrix.environment }} -->"
+    assert script["env"]["MARKER"] == "<!-- inferstack-preview -->"
     assert "updateComment" in script["with"]["script"]
+    real = uses(wf["jobs"]["pulumi"], "pulumi/actions")["with"]
+    assert real["comment-on-pr"] is False, "the real preview goes to the job summary, not three more comments"
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_workflows_install_with_the_constraints_file(name):
+    wf = load(name)
+    installs = [
+        line.strip()
+        for job in wf["jobs"].values()
+        for step in job["steps"]
+        for line in step.get("run", "").splitlines()
+        if "pip install" in line and "--upgrade pip" not in line
+    ]
+    assert installs, f"{name} installs inferstack"
+    assert all("-c " in line and "constraints.txt" in line for line in installs), installs
 
 
 def test_real_preview_uses_oidc_and_both_policy_packs_with_the_environment_config():
