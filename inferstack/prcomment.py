@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from inferstack.config.loader import InputError
-from inferstack.text import plural
 from inferstack.diff import (
     PreviewDiff,
     _delta,
@@ -33,6 +32,7 @@ from inferstack.diff import (
     usd,
     violation_line,
 )
+from inferstack.text import plural
 
 MARKER = "<!-- inferstack-preview -->"
 
