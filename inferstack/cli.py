@@ -159,7 +159,7 @@ def preview(
     elif fmt is Format.markdown:
         text = render_markdown(result)
     else:
-        text = render_text(result)
+        text = render_text(result, budget_usd=load_environment(project, env).monitoring.budget_monthly_usd)
     write_output(text, out)
     if out is not None:
         wrote(out, f"the {env} {'diff' if base is not None else 'preview'} ({fmt.value})")

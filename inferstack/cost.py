@@ -729,24 +729,26 @@ def render_cost_text(cost: dict[str, Any], environment: str) -> str:
     by_group: dict[str | None, list[dict[str, Any]]] = {}
     for item in cost["items"]:
         by_group.setdefault(item["top_component"], []).append(item)
-    width = 58
-    lines.append(f"{'':{width}} {'baseline':>12} {'peak':>12}")
+    # Full names (never cut) and the region in its own column: the table is as wide as its longest name.
+    rows: list[tuple[str, str, float, float]] = []
     for g in cost["by_component"]:
         gm = g["monthly_usd"]
-        lines.append(f"{_clip(g['name'], width):{width}} {_usd(gm['baseline']):>12} {_usd(gm['peak']):>12}")
+        rows.append((g["name"], "", gm["baseline"], gm["peak"]))
         for item in by_group.get(g["component"], []):
             im = item["monthly_usd"]
-            label = f"  {item['name']} ({item['type'].rsplit(':', 1)[-1]}, {item['region']})"
-            lines.append(f"{_clip(label, width):{width}} {_usd(im['baseline']):>12} {_usd(im['peak']):>12}")
+            label = f"  {item['name']} ({item['type'].rsplit(':', 1)[-1]})"
+            rows.append((label, item["region"] or "", im["baseline"], im["peak"]))
             for c in item["components"]:
                 cm = c["monthly_usd"]
                 star = "*" if c["usage_based"] else ""
-                lines.append(
-                    f"{_clip('    ' + c['name'] + star, width):{width}} {_usd(cm['baseline']):>12} "
-                    f"{_usd(cm['peak']):>12}"
-                )
-    lines.append("-" * (width + 26))
-    lines.append(f"{'Total':{width}} {_usd(m['baseline']):>12} {_usd(m['peak']):>12}")
+                rows.append(("    " + c["name"] + star, "", cm["baseline"], cm["peak"]))
+    width = max([len(r[0]) for r in rows] + [len("Total")])
+    rwidth = max([len(r[1]) for r in rows] + [len("region")])
+    lines.append(f"{'':{width}}  {'region':{rwidth}} {'baseline':>12} {'peak':>12}")
+    for label, region, base, peak in rows:
+        lines.append(f"{label:{width}}  {region:{rwidth}} {_usd(base):>12} {_usd(peak):>12}")
+    lines.append("-" * (width + rwidth + 28))
+    lines.append(f"{'Total':{width}}  {'':{rwidth}} {_usd(m['baseline']):>12} {_usd(m['peak']):>12}")
     lines.append("")
     r = cost["resources"]
     lines.append(f"{r['estimated']} resources estimated, {r['free']} free, {r['not_priced']} not priced.")
@@ -763,10 +765,6 @@ def render_cost_text(cost: dict[str, Any], environment: str) -> str:
 
 def _usd(x: float) -> str:
     return f"${x:,.2f}"
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 __all__ = ["HOURS_PER_MONTH", "USAGE", "NotPricedError", "estimate_preview", "is_free", "render_cost_text"]

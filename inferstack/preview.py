@@ -145,10 +145,6 @@ def _component_tree(result: PreviewResult) -> list[tuple[int, str]]:
 
 def _summary_lines(result: PreviewResult) -> list[str]:
     out: list[str] = []
-    if result.outputs:
-        out.append("Outputs:")
-        for key in sorted(result.outputs):
-            out.append(f"  {key}: {json.dumps(to_plain(result.outputs[key]), sort_keys=True)}")
     if result.violations:
         out.append(f"Policy violations ({len(result.violations)}):")
         for v in result.violations:
@@ -165,19 +161,36 @@ def _summary_lines(result: PreviewResult) -> list[str]:
     return out
 
 
-def render_text(result: PreviewResult) -> str:
+def _output_lines(result: PreviewResult) -> list[str]:
+    out: list[str] = []
+    if result.outputs:
+        out.append("Outputs:")
+        for key in sorted(result.outputs):
+            out.append(f"  {key}: {json.dumps(to_plain(result.outputs[key]), sort_keys=True)}")
+    return out
+
+
+def render_text(result: PreviewResult, budget_usd: float | None = None) -> str:
+    """Summary first (violations, cost against the budget, outputs), then the details (types, tree)."""
     head = (
         f"inferstack offline preview: environment {result.environment} "
         f"(project {result.project}, stack {result.stack}): {len(result.resources)} resources to create"
     )
     lines = [head, ""]
-    lines += ["  " * (d + 1) + text for d, text in _component_tree(result)]
+    lines += _summary_lines(result)
+    if budget_usd is not None and result.cost:
+        peak = result.cost["monthly_usd"]["peak"]
+        share = f", peak is {peak / budget_usd * 100:.0f}% of it" if budget_usd else ""
+        lines.append(f"Monthly budget (monitoring.budget_monthly_usd): ${budget_usd:,.2f}{share}")
+    lines.append("")
+    lines += _output_lines(result)
     lines.append("")
     lines.append("Resources by type:")
     for type_, n in sorted(result.type_counts().items()):
         lines.append(f"  {n:4d}  {type_}")
     lines.append("")
-    lines += _summary_lines(result)
+    lines.append("Component tree:")
+    lines += ["  " * (d + 1) + text for d, text in _component_tree(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -186,6 +199,8 @@ def render_markdown(result: PreviewResult) -> str:
         f"### inferstack preview: `{result.environment}`",
         "",
         f"**{len(result.resources)} resources** (project `{result.project}`, stack `{result.stack}`)",
+        "",
+        *_summary_lines(result),
         "",
         "| Type | Count |",
         "|---|---:|",
@@ -200,7 +215,7 @@ def render_markdown(result: PreviewResult) -> str:
     lines.append("```")
     lines.append("</details>")
     lines.append("")
-    lines += _summary_lines(result)
+    lines += _output_lines(result)
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     dev.write_text(text.replace("min_size: 0, max_size: 2}", "min_size: 0, max_size: 6}"))
     monkeypatch.chdir(tmp_path)
     set_project_dir(None)
+    # The program imports `stacks.*`; drop the copies other tests imported from the checkout so that this
+    # project's program (which reads this project's environments/) runs. monkeypatch restores them after.
+    for name in [m for m in sys.modules if m == "stacks" or m.startswith("stacks.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
 
 
