@@ -4,8 +4,6 @@ Each returns a `pulumi.Output[str]` of JSON built from plain values with `Output
 so documents stay visible in preview and carry no resources inside `apply`.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any

@@ -1,7 +1,5 @@
 """SageMaker container image URIs, resolved offline from the SageMaker SDK's bundled tables (no AWS calls)."""
 
-from __future__ import annotations
-
 from functools import cache
 
 

@@ -6,8 +6,6 @@ Budgets use it: the AWS-managed `alias/aws/sns` key cannot be used by CloudWatch
 environment key without those grants silently drops every notification.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict

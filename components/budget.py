@@ -1,7 +1,5 @@
 """A monthly AWS cost budget for one environment's cost-allocation tag, with alerts before and at the limit."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 

@@ -1,7 +1,5 @@
 """ClusterAddons: the Helm releases that make GPUs schedulable, measurable and autoscalable."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any, Literal, NotRequired, TypedDict

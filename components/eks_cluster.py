@@ -1,7 +1,5 @@
 """EksCluster: a private, encrypted EKS cluster with IRSA, pinned managed add-ons and system nodes."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict

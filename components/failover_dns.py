@@ -9,8 +9,6 @@ must use a TTL that is true: an alias record takes its target's TTL (60 s for AL
 whatever the settings say. Pass `alias=True` to trade that for alias records (the math then uses 60 s).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Literal, NotRequired, TypedDict
 

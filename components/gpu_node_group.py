@@ -1,7 +1,5 @@
 """GpuNodeGroup: tainted GPU nodes of one GPU class that the cluster autoscaler can scale from zero."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from typing import Literal, NotRequired, TypedDict

@@ -16,8 +16,6 @@ quota). Access logs go to a KMS-encrypted log group; each model gets a regional 
 `<model>.<env>.<zone>` with a wildcard ACM certificate validated through the zone.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from collections.abc import Mapping, Sequence

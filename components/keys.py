@@ -1,7 +1,5 @@
 """Keys: the environment's customer-managed KMS key in one region."""
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping

@@ -1,8 +1,6 @@
 """ModelRegistry: where model artifacts and serving images live in one region; ModelArtifactReplication
 copies the primary region's artifacts to a secondary region's bucket."""
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping

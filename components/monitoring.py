@@ -7,8 +7,6 @@ memory, instance count; per Triton service its ALB traffic and errors plus clust
 (Container Insights) and Triton queue time; per Route53 health check its status.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict

@@ -1,7 +1,5 @@
 """Network: a private-first VPC over N availability zones."""
 
-from __future__ import annotations
-
 import ipaddress
 import json
 from collections.abc import Mapping, Sequence

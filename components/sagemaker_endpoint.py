@@ -13,8 +13,6 @@ Children (all inherit the caller's AWS provider):
 - data-quality drift monitoring (`DataQualityJobDefinition` + hourly `MonitoringSchedule`) when capturing.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict

@@ -10,8 +10,6 @@ Children (AWS ones inherit the caller's provider; Kubernetes ones use `k8s_provi
   and a CloudWatch alarm on healthy hosts (the private health signal for DNS failover).
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict

@@ -6,8 +6,6 @@ versions are pinned per Kubernetes minor version (check a new pin with
 by chart version, and the cluster-autoscaler image follows the Kubernetes minor version as upstream asks.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 # EKS managed add-ons per Kubernetes version.
