@@ -72,7 +72,7 @@ def render() -> str:
     for name in names:
         if name not in classes:
             continue
-        module, cls = classes[name]
+        _module, cls = classes[name]
         doc = " ".join((ast.get_docstring(cls) or "").split())
         lines += [f"## {name}", "", doc, "", f"`from components import {name}, {name}Args`", ""]
         args = classes.get(f"{name}Args")
