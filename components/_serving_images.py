@@ -1,12 +1,58 @@
-"""SageMaker container image URIs, resolved offline from the SageMaker SDK's bundled tables (no AWS calls)."""
+"""SageMaker container image URIs, resolved offline from the SageMaker SDK's bundled tables (no AWS calls).
 
+`sagemaker.core` takes seconds to import (about 1.9 s on an idle machine), which dominated a cold
+`inferstack preview`. For the two images this project uses, the URI is read straight from the SDK's own
+JSON tables (`sagemaker/core/image_uri_config/<framework>.json`, located without importing the package)
+with the rules of `sagemaker.core.image_uris.retrieve` (sagemaker-core 2.27.0, read 2026-12-02):
+registry account per region from `versions[<v>].registries`, host `<account>.dkr.ecr.<region>.amazonaws.com`
+in the commercial partition, Triton tag `<tag_prefix>` on GPU families (`g*`, `p*`) and `<tag_prefix>-cpu`
+otherwise, the model-monitor analyzer untagged. Anything outside that (other partitions, Inferentia or
+Trainium, a version or region the table lacks) falls back to `image_uris.retrieve` itself;
+tests/test_serving_images.py checks the fast path against it for every region in the table.
+"""
+
+import importlib.util
+import json
 from functools import cache
+from pathlib import Path
+from typing import Any
+
+from inferstack.catalog import AWS_REGIONS
+
+
+@cache
+def _table(framework: str) -> dict[str, Any] | None:
+    spec = importlib.util.find_spec("sagemaker")  # a top-level lookup: does not import the package
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for base in spec.submodule_search_locations:
+        path = Path(base) / "core" / "image_uri_config" / f"{framework}.json"
+        if path.is_file():
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return data
+    return None
+
+
+def _fast_registry(framework: str, version: str, region: str) -> tuple[str, dict[str, Any]] | None:
+    if region not in AWS_REGIONS or region.startswith("us-gov-"):  # the commercial partition's host names only
+        return None
+    table = _table(framework)
+    entry = (table or {}).get("versions", {}).get(version)
+    if not isinstance(entry, dict) or region not in entry.get("registries", {}):
+        return None
+    return f"{entry['registries'][region]}.dkr.ecr.{region}.amazonaws.com/{entry['repository']}", entry
 
 
 @cache
 def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str:
     """The SageMaker Triton image for the region/version; the `-cpu` tag on CPU instance types."""
-    from sagemaker.core import image_uris  # imported lazily: the SDK takes seconds to import
+    family = instance_type.removeprefix("ml.").split(".", 1)[0]
+    fast = _fast_registry("sagemaker-tritonserver", version, region)
+    if fast is not None and family and not family.startswith(("inf", "trn")) and fast[1].get("tag_prefix"):
+        repo, entry = fast
+        gpu = family[0] in ("g", "p")
+        return f"{repo}:{entry['tag_prefix']}{'' if gpu else '-cpu'}"
+    from sagemaker.core import image_uris  # the SDK's own resolver for everything else
 
     return str(
         image_uris.retrieve(
@@ -22,6 +68,9 @@ def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str
 @cache
 def model_monitor_image(region: str) -> str:
     """The SageMaker Model Monitor analyzer image of the region (data-quality jobs)."""
+    fast = _fast_registry("model-monitor", "", region)
+    if fast is not None:
+        return fast[0]
     from sagemaker.core import image_uris
 
     return str(image_uris.retrieve(framework="model-monitor", region=region))

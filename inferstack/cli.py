@@ -19,7 +19,8 @@ from rich.console import Console
 
 from inferstack.cli_options import EnvOpt, StackOpt, current_project, markup_mode, resolve_env, wrote
 from inferstack.cli_package import package_app
-from inferstack.config.loader import InputError, Project, load_all, load_environment
+from inferstack.errors import InputError
+from inferstack.project import Project
 from inferstack.text import plural
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
@@ -115,6 +116,8 @@ def root(
 @app.command()
 def validate() -> None:
     """Validate every environment file and model package manifest."""
+    from inferstack.config.loader import load_all
+
     project = project_or_fail()
     envs, packages, errors = load_all(project)
     if errors:
@@ -139,6 +142,7 @@ def preview(
 ) -> None:
     """Offline preview: run the real stack program under Pulumi's mock engine and report what it creates."""
     from inferstack.cli_cost import compare_output, load_base_preview
+    from inferstack.config.loader import load_environment
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
     project, env, stack = target_or_fail(env, stack)
@@ -173,6 +177,7 @@ def render(
     stack: StackOpt = None,
 ) -> None:
     """Write every Kubernetes object the program registers as YAML and validate it against the schemas."""
+    from inferstack.config.loader import load_environment
     from inferstack.preview import run_preview
     from inferstack.render import render as do_render
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from inferstack.cli_options import EnvOpt, StackOpt
-from inferstack.config.loader import InputError
+from inferstack.errors import InputError
 
 if TYPE_CHECKING:
     from inferstack.engine.model import PreviewResult

@@ -33,7 +33,8 @@ from typing import Annotated, Literal
 import typer
 import yaml
 
-from inferstack.config.loader import InputError, Project, find_project
+from inferstack.errors import InputError
+from inferstack.project import Project, find_project
 from inferstack.text import plural
 
 ENV_VAR, PROJECT_VAR = "INFERSTACK_ENV", "INFERSTACK_PROJECT"

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 
 from inferstack.cli_options import current_project, markup_mode
-from inferstack.config.loader import InputError, Project, load_environment
+from inferstack.errors import InputError
+from inferstack.project import Project
 from inferstack.text import plural
 
 EXIT_INPUT = 2
@@ -132,6 +133,7 @@ def publish_cmd(
     legacy_v: LegacyV = None,
 ) -> None:
     """Upload the built archive (SSE-KMS) and register the version as PendingManualApproval."""
+    from inferstack.config.loader import load_environment
     from inferstack.packages.aws import clients
     from inferstack.packages.publish import publish_package
     from inferstack.packages.validate import resolve_package
@@ -166,6 +168,7 @@ def approve_cmd(
     legacy_v: LegacyV = None,
 ) -> None:
     """Mark a published version Approved in the environment's model registry."""
+    from inferstack.config.loader import load_environment
     from inferstack.packages.aws import clients
     from inferstack.packages.naming import package_group_name
     from inferstack.packages.registry import approve
@@ -186,6 +189,7 @@ def approve_cmd(
 @package_app.command("promote")
 def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, legacy_v: LegacyV = None) -> None:
     """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
+    from inferstack.config.loader import load_environment
     from inferstack.packages.aws import clients
     from inferstack.packages.promote import promote
     from inferstack.packages.validate import resolve_package

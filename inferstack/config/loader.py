@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,53 +21,12 @@ from pydantic import BaseModel, ValidationError
 from inferstack.config.environment import ENV_NAMES, Environment
 from inferstack.config.model_package import ModelPackage
 
+# InputError, Project and find_project live in light modules (no pydantic), so the CLI can catch input
+# errors and find the project without importing the config models; re-exported from here as before.
+from inferstack.errors import InputError
+from inferstack.project import Project, find_project
 
-class InputError(Exception):
-    """Bad input: the CLI prints the message (no traceback) and exits 2."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where the Pulumi project lives."""
-
-    root: Path
-
-    @property
-    def environments_dir(self) -> Path:
-        return self.root / "environments"
-
-    @property
-    def packages_dir(self) -> Path:
-        return self.root / "model_packages"
-
-    def rel(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return str(path)
-
-    def environment_names(self) -> list[str]:
-        return sorted(p.stem for p in self.environments_dir.glob("*.yaml"))
-
-    def package_names(self) -> list[str]:
-        return sorted(p.parent.name for p in self.packages_dir.glob("*/model.yaml"))
-
-
-def find_project(start: Path | None = None) -> Project:
-    """The nearest directory upward from `start` (default: the current directory) holding the inferstack
-    `Pulumi.yaml` and `environments/`. Never the directory inferstack was installed from."""
-    base = (start or Path.cwd()).resolve()
-    for d in [base, *base.parents]:
-        if (d / "Pulumi.yaml").is_file() and (d / "environments").is_dir():
-            return Project(d)
-    raise InputError(
-        f"no inferstack project found from {base} ==> run inferstack inside the project (the directory holding "
-        "Pulumi.yaml and environments/) or pass --project DIR"
-    )
+__all__ = ["InputError", "Project", "find_project", "load_all", "load_environment", "load_model_package"]
 
 
 # -- YAML with positions ---------------------------------------------------------------------------
