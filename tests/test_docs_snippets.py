@@ -60,3 +60,13 @@ def test_typed_dict_optional_keys_are_exactly_the_not_required_ones(args: type) 
 
 def test_keys_needs_only_its_alias() -> None:
     assert components.KeysArgs.__required_keys__ == {"alias"}
+
+
+USER_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("path", USER_DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_user_docs_carry_no_internal_notes(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"\(issue \d+\)|\bissue \d+\b", text, re.IGNORECASE), "internal issue numbers"
+    assert "untested here" not in text and "where this was built" not in text
