@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components.model_registry import ModelArtifactReplication, ModelRegistry
 from inferstack.artifacts import artifact_key
-from inferstack.config.loader import Project
+from inferstack.config.loader import Project, load_model_package
 from inferstack.packages.naming import model_bucket_name, package_group_name, serving_repository_name
 from stacks.context import RegionStack, RegistryOutputs, StackContext
 
@@ -43,7 +43,13 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     env = ctx.env
     account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=rs.provider)).account_id
     bucket_name = account.apply(lambda a: model_bucket_name(env.name, a, rs.region))
-    packages = Project(ctx.root).package_names()
+    project = Project(ctx.root)
+    # A package limited to some environments (`environments:` in its model.yaml) gets no group elsewhere.
+    packages = [
+        name
+        for name in project.package_names()
+        if (allowed := load_model_package(project, name).environments) is None or env.name in allowed
+    ]
     groups = {model: package_group_name(env.name, model) for model in packages} if rs.is_primary else {}
     registry = ModelRegistry(
         f"model-registry{rs.suffix}",

@@ -238,6 +238,12 @@ def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.
                 f"model_packages/; {hint}known packages: {', '.join(known) or 'none'}"
             )
         pkg = load_model_package(project, dep.model)
+        if pkg.environments is not None and env.name not in pkg.environments:
+            raise InputError(
+                f"{where} ==> at deployments[{i}].model\n  ==> model package {dep.model!r} is limited to "
+                f"{', '.join(pkg.environments)} (its model.yaml `environments`); add {env.name!r} there or remove "
+                "this deployment"
+            )
         versions = pkg.available_versions(pkg_dir)
         if dep.version not in versions:
             vnode = _node_at(node, ("deployments", i, "version"))

@@ -63,6 +63,12 @@ class ModelPackage(_Model):
         default=None, description="Triton model directory relative to the package (config.pbtxt + <version>/)."
     )
     artifact_uri: str | None = Field(default=None, description="External model.tar.gz (s3://...) for large models.")
+    environments: list[Literal["dev", "staging", "prod"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Environments the package may be published to and deployed in (default: every one); the "
+        "stack creates its model package group only there.",
+    )
     inputs: list[TensorSpec] = Field(default_factory=list, description="Model inputs.")
     outputs: list[TensorSpec] = Field(default_factory=list, description="Model outputs.")
     max_batch_size: int = Field(default=0, ge=0, description="Triton max_batch_size (0 = no batch dimension).")

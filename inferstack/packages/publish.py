@@ -228,6 +228,13 @@ def publish_package(
     bucket: str | None = None,
     kms_key_id: str | None = None,
 ) -> PublishResult:
+    allowed = ref.manifest.environments
+    if allowed is not None and env.name not in allowed:
+        raise PackageError(
+            f"{ref.manifest_rel} ==> at environments\n  ==> {ref.name} is limited to "
+            f"{', '.join(allowed)}; publishing it to {env.name} would register it where it may not be deployed; "
+            f"add {env.name!r} to environments or publish to one of them"
+        )
     v = ref.check_version(version)
     path, _, digest = read_built(ref, v)
     group = package_group_name(env.name, ref.name)
