@@ -221,15 +221,20 @@ class Network(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             {
+                                "Sid": "WriteOwnLogGroup",
                                 "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                    "logs:DescribeLogGroups",
-                                ],
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 "Resource": [arn, f"{arn}:*"],
-                            }
+                            },
+                            {
+                                # DescribeLogGroups lists groups account-wide: the Service Authorization Reference
+                                # (list_amazoncloudwatchlogs.html, read 2026-12-02) gives it no log-group resource,
+                                # so a log-group ARN never matches (issue 12, defect 7).
+                                "Sid": "FindLogGroup",
+                                "Effect": "Allow",
+                                "Action": ["logs:DescribeLogGroups"],
+                                "Resource": "*",
+                            },
                         ],
                     }
                 )

@@ -236,7 +236,8 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             {
                 "Sid": "UseEnvironmentKey",
                 "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                # GenerateDataKey only when the endpoint writes encrypted objects (data capture, async results).
+                "Action": ["kms:Decrypt", *(["kms:GenerateDataKey"] if capture or asynchronous else []), "kms:DescribeKey"],
                 "Resource": [key_arn],
             },
             *iam.ecr_pull("PullServingImage", ecr_repository_arn(image)),
@@ -264,21 +265,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 ["*"],
                 {"StringEquals": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "AWS/SageMaker"]}},
             ),
-            iam.statement(
-                "VpcInterfaces",
-                [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                ],
-                ["*"],
-            ),
+            iam.vpc_interfaces(),
         ]
         if capture:
             statements.append(
@@ -629,8 +616,11 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                             "Resource": [
                                 pulumi.Output.concat(
+                                    f"arn:aws:logs:{region}:", account, ":log-group:/aws/sagemaker/ProcessingJobs"
+                                ),
+                                pulumi.Output.concat(
                                     f"arn:aws:logs:{region}:", account, ":log-group:/aws/sagemaker/ProcessingJobs:*"
-                                )
+                                ),
                             ],
                         },
                         iam.statement(
@@ -639,6 +629,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             ["*"],
                             {"StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/data-metrics"}},
                         ),
+                        # The job runs in VPC mode (network_config.vpc_config below): SageMaker creates its ENIs as
+                        # this role (SageMaker Developer Guide, CreateProcessingJob execution role permissions).
+                        iam.vpc_interfaces(),
                     ]
                 ),
                 opts=child,

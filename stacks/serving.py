@@ -62,6 +62,7 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "k8s_provider": platform.k8s_provider,
             "vpc_id": platform.vpc_id,
             "vpc_cidr": platform.vpc_cidr,
+            "pod_security_group_id": platform.cluster_security_group_id,
             "subnet_ids": platform.private_subnet_ids,
             "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
             "node_group": labels.get(NODE_GROUP_LABEL),
