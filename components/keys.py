@@ -24,8 +24,9 @@ class KeysArgs(TypedDict):
     because KMS rejects a policy naming a principal that does not exist yet. "existing": the account already
     has it (it exists once any Auto Scaling group was created); nothing is created. IAM roles are global: in
     a second region pass "existing" and depend on the first region's `autoscaling_role`. To keep "create" in an
-    account that already has the role, adopt it with `pulumi import aws:iam/serviceLinkedRole:ServiceLinkedRole
-    <name>-autoscaling-slr arn:aws:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`."""
+    account that already has the role, adopt it: `pulumi import aws:iam/serviceLinkedRole:ServiceLinkedRole
+    <name>-autoscaling-slr <role ARN>` where the ARN is
+    `arn:aws:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`."""
     key_depends_on: NotRequired[Sequence[pulumi.Resource]]
     """Default: none. Resources the key waits for, e.g. the first region's `autoscaling_role` when this one
     passes "existing"."""

@@ -247,7 +247,11 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 "Sid": "UseEnvironmentKey",
                 "Effect": "Allow",
                 # GenerateDataKey only when the endpoint writes encrypted objects (data capture, async results).
-                "Action": ["kms:Decrypt", *(["kms:GenerateDataKey"] if capture or asynchronous else []), "kms:DescribeKey"],
+                "Action": [
+                    "kms:Decrypt",
+                    *(["kms:GenerateDataKey"] if capture or asynchronous else []),
+                    "kms:DescribeKey",
+                ],
                 "Resource": [key_arn],
             },
             *iam.ecr_pull("PullServingImage", ecr_repository_arn(image)),

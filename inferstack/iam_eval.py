@@ -33,7 +33,7 @@ Decision = Literal["allow", "explicit-deny", "implicit-deny"]
 ContextValue = str | Sequence[str]
 
 
-class UnsupportedPolicy(ValueError):
+class UnsupportedPolicyError(ValueError):
     """The document uses a construct this evaluator does not model; it refuses rather than guesses."""
 
 
@@ -46,7 +46,7 @@ def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
 def glob_match(glob: str, value: str, *, ignore_case: bool = False) -> bool:
     """IAM wildcard matching: `*` any run of characters, `?` exactly one."""
     if "${" in glob:
-        raise UnsupportedPolicy(f"policy variable in {glob!r} is not modelled")
+        raise UnsupportedPolicyError(f"policy variable in {glob!r} is not modelled")
     return _pattern(glob, ignore_case).match(value) is not None
 
 
@@ -102,7 +102,7 @@ def _operator_holds(operator: str, key: str, expected: Any, context: Mapping[str
     if ":" in operator:
         qualifier, operator = operator.split(":", 1)
         if qualifier not in ("ForAnyValue", "ForAllValues"):
-            raise UnsupportedPolicy(f"condition qualifier {qualifier!r} is not modelled")
+            raise UnsupportedPolicyError(f"condition qualifier {qualifier!r} is not modelled")
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
     wanted = [str(x) for x in _as_list(expected)]
@@ -114,7 +114,7 @@ def _operator_holds(operator: str, key: str, expected: Any, context: Mapping[str
     negated = base in _NEGATED
     test = _POSITIVE.get(_NEGATED.get(base, base))
     if test is None:
-        raise UnsupportedPolicy(f"condition operator {operator!r} is not modelled")
+        raise UnsupportedPolicyError(f"condition operator {operator!r} is not modelled")
     if actual is None:
         # Absent key: positive operators fail, negated ones pass, ...IfExists passes, ForAllValues passes.
         return if_exists or negated or qualifier == "ForAllValues"
@@ -132,7 +132,7 @@ def conditions_hold(condition: Mapping[str, Any] | None, context: Mapping[str, C
     """Every operator and every key of a Condition block holds for `context`."""
     for operator, keys in (condition or {}).items():
         if not isinstance(keys, Mapping):
-            raise UnsupportedPolicy(f"condition {operator!r} must map keys to values, got {keys!r}")
+            raise UnsupportedPolicyError(f"condition {operator!r} must map keys to values, got {keys!r}")
         for key, expected in keys.items():
             if not _operator_holds(operator, key, expected, context):
                 return False
@@ -143,26 +143,23 @@ def _matches_any(patterns: Iterable[str], value: str, *, ignore_case: bool) -> b
     return any(glob_match(p, value, ignore_case=ignore_case) for p in patterns)
 
 
-def statement_applies(
-    stmt: Mapping[str, Any], action: str, resource: str, context: Mapping[str, ContextValue]
-) -> bool:
+def statement_applies(stmt: Mapping[str, Any], action: str, resource: str, context: Mapping[str, ContextValue]) -> bool:
     """Whether one statement covers the request (its Effect aside)."""
     if "NotPrincipal" in stmt:
-        raise UnsupportedPolicy("NotPrincipal is not modelled")
+        raise UnsupportedPolicyError("NotPrincipal is not modelled")
     if "Action" in stmt:
-        if not _matches_any(_as_list(stmt["Action"]), action, ignore_case=True):
-            return False
+        action_ok = _matches_any(_as_list(stmt["Action"]), action, ignore_case=True)
     elif "NotAction" in stmt:
-        if _matches_any(_as_list(stmt["NotAction"]), action, ignore_case=True):
-            return False
+        action_ok = not _matches_any(_as_list(stmt["NotAction"]), action, ignore_case=True)
     else:
-        raise UnsupportedPolicy(f"statement {stmt.get('Sid', '?')!r} has neither Action nor NotAction")
+        raise UnsupportedPolicyError(f"statement {stmt.get('Sid', '?')!r} has neither Action nor NotAction")
+    resource_ok = True
     if "Resource" in stmt:
-        if not _matches_any(_as_list(stmt["Resource"]), resource, ignore_case=False):
-            return False
+        resource_ok = _matches_any(_as_list(stmt["Resource"]), resource, ignore_case=False)
     elif "NotResource" in stmt:
-        if _matches_any(_as_list(stmt["NotResource"]), resource, ignore_case=False):
-            return False
+        resource_ok = not _matches_any(_as_list(stmt["NotResource"]), resource, ignore_case=False)
+    if not (action_ok and resource_ok):
+        return False
     return conditions_hold(stmt.get("Condition"), context)
 
 

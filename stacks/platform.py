@@ -6,6 +6,8 @@ ClusterAddons; then `rs.platform` is filled for the modules that follow.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pulumi
 import pulumi_aws as aws
 
@@ -31,7 +33,9 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
 
     # AWSServiceRoleForAutoScaling is account-wide (IAM is global): the primary region creates it unless the
     # environment declares it existing; every other region's key waits for the primary's.
-    slr_mode = "create" if rs.is_primary and env.cluster.autoscaling_service_linked_role == "create" else "existing"
+    slr_mode: Literal["create", "existing"] = (
+        "create" if rs.is_primary and env.cluster.autoscaling_service_linked_role == "create" else "existing"
+    )
     primary_keys = None if rs.is_primary or ctx.primary.platform is None else ctx.primary.platform.components["keys"]
     primary_slr = getattr(primary_keys, "autoscaling_role", None)
     keys = Keys(

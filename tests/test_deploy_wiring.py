@@ -23,7 +23,11 @@ def test_alb_reaches_the_triton_pods_through_a_rule_pulumi_owns_on_their_securit
 ) -> None:
     p = previews(env)
     # The pods' ENIs carry the node security group: the cluster SG every node launch template attaches.
-    node_sgs = {sg for lt in of_type(p, "aws:ec2/launchTemplate:LaunchTemplate") for sg in lt.inputs["networkInterfaces"][0]["securityGroups"]}
+    node_sgs = {
+        sg
+        for lt in of_type(p, "aws:ec2/launchTemplate:LaunchTemplate")
+        for sg in lt.inputs["networkInterfaces"][0]["securityGroups"]
+    }
     alb_sgs = {sg for lb in of_type(p, "aws:lb/loadBalancer:LoadBalancer") for sg in lb.inputs["securityGroups"]}
     rules = [
         r.inputs
@@ -58,7 +62,12 @@ def test_sagemaker_security_groups_reach_s3_at_its_prefix_list_and_the_apis_they
 ) -> None:
     p = previews(env)
     endpoints = {
-        (r.inputs["vpcId"], r.inputs["serviceName"].rsplit(".", 1)[-1] if "ecr" not in r.inputs["serviceName"] else ".".join(r.inputs["serviceName"].split(".")[-2:]))
+        (
+            r.inputs["vpcId"],
+            r.inputs["serviceName"].rsplit(".", 1)[-1]
+            if "ecr" not in r.inputs["serviceName"]
+            else ".".join(r.inputs["serviceName"].split(".")[-2:]),
+        )
         for r in of_type(p, "aws:ec2/vpcEndpoint:VpcEndpoint")
         if r.inputs["vpcEndpointType"] == "Interface"
     }
@@ -82,6 +91,10 @@ def test_sagemaker_security_groups_reach_s3_at_its_prefix_list_and_the_apis_they
 def test_dev_without_interface_endpoints_uses_the_nat_gateway_for_the_aws_apis(
     previews: Callable[[str], PreviewResult],
 ) -> None:
-    sg = next(r for r in of_type(previews("dev"), "aws:ec2/securityGroup:SecurityGroup") if r.name.endswith("-sg") and r.name.startswith("sm-"))
+    sg = next(
+        r
+        for r in of_type(previews("dev"), "aws:ec2/securityGroup:SecurityGroup")
+        if r.name.endswith("-sg") and r.name.startswith("sm-")
+    )
     assert [e.get("cidrBlocks") for e in sg.inputs["egress"]] == [None, ["0.0.0.0/0"]]
     assert json.dumps(sg.inputs["egress"][0]["prefixListIds"]).startswith('["pl-')

@@ -199,7 +199,9 @@ def sagemaker_workloads(p: PreviewResult) -> list[Workload]:
                 bucket=bucket,
                 capture_prefix=split_s3(capture)[1] + "/",
                 endpoint_name=endpoint.inputs["name"],
-                reports_prefix=split_s3(job.inputs["dataQualityJobOutputConfig"]["monitoringOutputs"]["s3Output"]["s3Uri"])[1]
+                reports_prefix=split_s3(
+                    job.inputs["dataQualityJobOutputConfig"]["monitoringOutputs"]["s3Output"]["s3Uri"]
+                )[1]
                 + "/",
                 key_arn=job.inputs["dataQualityJobOutputConfig"]["kmsKeyId"],
                 image_repository_arn=image_repository_arn(job.inputs["dataQualityAppSpecification"]["imageUri"]),
@@ -219,9 +221,13 @@ def edge_workloads(p: PreviewResult) -> list[Workload]:
         by_role.setdefault(integ.inputs["credentials"], {})[name] = action == "async-invocations"
     for role, endpoints in by_role.items():
         region = next(
-            region_of(p, i) for i in of_type(p, "aws:apigateway/integration:Integration") if i.inputs["credentials"] == role
+            region_of(p, i)
+            for i in of_type(p, "aws:apigateway/integration:Integration")
+            if i.inputs["credentials"] == role
         )
-        out.append((role_name(role), api_gateway_invoke(region, account_of(role), endpoints), role, "apigateway.amazonaws.com"))
+        out.append(
+            (role_name(role), api_gateway_invoke(region, account_of(role), endpoints), role, "apigateway.amazonaws.com")
+        )
     for rep in of_type(p, "aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
         rule = rep.inputs["rules"][0]["destination"]
         dest_bucket = rule["bucket"].removeprefix("arn:aws:s3:::")
@@ -283,9 +289,7 @@ def test_each_reference_environment_has_every_workload_the_contracts_cover(
     previews: Callable[[str], PreviewResult],
 ) -> None:
     """Guard against the joins silently finding nothing (which would make the other tests pass vacuously)."""
-    kinds = {
-        env: {c.workload for kind in FINDERS for _, c, _, _ in _workloads(previews, env, kind)} for env in ENVS
-    }
+    kinds = {env: {c.workload for kind in FINDERS for _, c, _, _ in _workloads(previews, env, kind)} for env in ENVS}
     core = {"triton-s3-repository-agent", "aws-load-balancer-controller", "cluster-autoscaler", "sagemaker-hosting"}
     assert all(core <= found for found in kinds.values()), kinds
     assert {"sagemaker-model-monitor", "api-gateway-invoke", "s3-replication"} <= kinds["prod"]

@@ -28,7 +28,9 @@ def key_naming(principal: str, **kw: object) -> Resource:
 
 
 def slr() -> Resource:
-    return res("aws:iam/serviceLinkedRole:ServiceLinkedRole", {"awsServiceName": "autoscaling.amazonaws.com"}, name="slr")
+    return res(
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole", {"awsServiceName": "autoscaling.amazonaws.com"}, name="slr"
+    )
 
 
 def test_key_policy_may_name_a_service_linked_role_the_stack_creates_first() -> None:
@@ -52,9 +54,14 @@ def test_key_policy_written_before_the_role_it_names_fails() -> None:
 
 
 def test_declared_existing_principal_and_auto_named_stack_role_pass() -> None:
-    assert messages(PRINCIPALS, [key_naming(SLR_ARN)], existing_principals=["arn:*:iam::*:role/aws-service-role/*"]) == []
+    assert (
+        messages(PRINCIPALS, [key_naming(SLR_ARN)], existing_principals=["arn:*:iam::*:role/aws-service-role/*"]) == []
+    )
     role = res("aws:iam/role:Role", {"assumeRolePolicy": "{}"}, name="app")
-    assert messages(PRINCIPALS, [role, key_naming("arn:aws:iam::123456789012:role/app-1a2b3c4", dependencies=[role.urn])]) == []
+    assert (
+        messages(PRINCIPALS, [role, key_naming("arn:aws:iam::123456789012:role/app-1a2b3c4", dependencies=[role.urn])])
+        == []
+    )
 
 
 def test_key_without_a_policy_or_aws_principals_is_not_checked() -> None:
@@ -66,7 +73,9 @@ def test_environment_declaring_the_autoscaling_role_existing_feeds_the_policy(pr
     from inferstack.config.loader import load_environment
 
     env = load_environment(project, "prod")  # type: ignore[arg-type]
-    declared = env.model_copy(update={"cluster": env.cluster.model_copy(update={"autoscaling_service_linked_role": "existing"})})
+    declared = env.model_copy(
+        update={"cluster": env.cluster.model_copy(update={"autoscaling_service_linked_role": "existing"})}
+    )
     assert pack_config(declared)[PRINCIPALS]["existing_principals"] == [
         "arn:*:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     ]
@@ -81,7 +90,11 @@ def alb_world(*, rule_port: int | None = 8000, networking: bool = False) -> list
     if networking:
         spec["networking"] = {"ingress": [{"from": [{"securityGroup": {"groupID": "sg-alb"}}]}]}
     out = [
-        res("aws:ec2/launchTemplate:LaunchTemplate", {"networkInterfaces": [{"securityGroups": ["sg-cluster"]}]}, name="lt"),
+        res(
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            {"networkInterfaces": [{"securityGroups": ["sg-cluster"]}]},
+            name="lt",
+        ),
         res("aws:lb/loadBalancer:LoadBalancer", {"securityGroups": ["sg-alb"]}, name="alb"),
         res("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", {"spec": spec}, name="tgb"),
     ]
@@ -127,10 +140,22 @@ def test_no_target_group_binding_no_alb_check() -> None:
 
 def sagemaker_world(egress: list[dict[str, object]], endpoints: tuple[str, ...] = ()) -> list[Resource]:
     sg = res("aws:ec2/securityGroup:SecurityGroup", {"vpcId": "vpc-1", "egress": egress}, name="sm-sg")
-    model = res("aws:sagemaker/model:Model", {"vpcConfig": {"securityGroupIds": ["sg-1"]}}, name="model", dependencies=[sg.urn])
-    vpce = [res("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcId": "vpc-1", "vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.us-east-1.s3"}, name="s3")]
+    model = res(
+        "aws:sagemaker/model:Model", {"vpcConfig": {"securityGroupIds": ["sg-1"]}}, name="model", dependencies=[sg.urn]
+    )
+    vpce = [
+        res(
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            {"vpcId": "vpc-1", "vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.us-east-1.s3"},
+            name="s3",
+        )
+    ]
     vpce += [
-        res("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcId": "vpc-1", "vpcEndpointType": "Interface", "serviceName": f"com.amazonaws.us-east-1.{s}"}, name=s)
+        res(
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            {"vpcId": "vpc-1", "vpcEndpointType": "Interface", "serviceName": f"com.amazonaws.us-east-1.{s}"},
+            name=s,
+        )
         for s in endpoints
     ]
     return [sg, model, *vpce]
@@ -143,7 +168,10 @@ def https(**to: object) -> dict[str, object]:
 def test_sagemaker_group_with_s3_prefix_list_and_nat_passes() -> None:
     assert messages(PATHS, sagemaker_world([https(prefixListIds=["pl-1"]), https(cidrBlocks=["0.0.0.0/0"])])) == []
     every = ("ecr.api", "ecr.dkr", "logs", "monitoring", "kms")
-    assert messages(PATHS, sagemaker_world([https(prefixListIds=["pl-1"]), https(cidrBlocks=["10.0.0.0/16"])], every)) == []
+    assert (
+        messages(PATHS, sagemaker_world([https(prefixListIds=["pl-1"]), https(cidrBlocks=["10.0.0.0/16"])], every))
+        == []
+    )
 
 
 def test_sagemaker_group_allowing_only_the_vpc_cidr_fails_for_s3_and_the_apis_without_endpoints() -> None:

@@ -22,7 +22,10 @@ from policies.rules._base import RuleMeta, get, items, number, stack_policy
 META = RuleMeta(pack="security", levels="AMM")
 TGB = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS_RULES = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroupRule:SecurityGroupRule")
+INGRESS_RULES = (
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+)
 SAGEMAKER_VPC = ("aws:sagemaker/model:Model", "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
 SAGEMAKER_SERVICES = ("ecr.api", "ecr.dkr", "logs", "monitoring", "kms")
 
@@ -104,9 +107,7 @@ def _check_sagemaker(resources: list[Any], report: ReportViolation) -> None:
             vpc = str(get(sg.props, "vpcId"))
             https = _https(get(sg.props, "egress"))
             anywhere = any("0.0.0.0/0" in [str(c) for c in items(get(e, "cidrBlocks"))] for e in https)
-            inside = any(
-                [str(c) for c in items(get(e, "cidrBlocks"))] not in ([], ["0.0.0.0/0"]) for e in https
-            )
+            inside = any([str(c) for c in items(get(e, "cidrBlocks"))] not in ([], ["0.0.0.0/0"]) for e in https)
             prefix = any(items(get(e, "prefixListIds")) for e in https)
             if not (anywhere or (prefix and vpc in gateways)):
                 report(
