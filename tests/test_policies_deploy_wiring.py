@@ -47,7 +47,9 @@ def test_key_policy_naming_a_service_linked_role_nobody_creates_fails() -> None:
 
 
 def test_key_policy_written_before_the_role_it_names_fails() -> None:
-    assert messages(PRINCIPALS, [slr(), key_naming(SLR_ARN)]) == [
+    key = key_naming(SLR_ARN)
+    alias = res("aws:kms/alias:Alias", {"name": "alias/x"}, name="alias", dependencies=[key.urn])  # a graph exists
+    assert messages(PRINCIPALS, [slr(), key, alias]) == [
         f"Key 'key' names {SLR_ARN} but does not depend on 'slr', so it may be written before the principal exists; "
         "add depends_on"
     ]

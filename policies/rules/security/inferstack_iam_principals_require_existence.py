@@ -73,6 +73,9 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     config = effective_config(args, POLICY.config_schema, META)
     existing = [str(p) for p in config.get("existing_principals") or []]
     resources = list(args.resources)
+    # Ordering needs the dependency graph: a live preview and a checkpoint carry it, a preview JSON does not
+    # (`inferstack policy check --input preview.json`), where only existence is checked.
+    has_graph = any(r.dependencies for r in resources)
     for r in resources:
         prop = DOCUMENTS.get(r.resource_type)
         document = get(r.props, prop) if prop else None
@@ -90,7 +93,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
                     "for a service-linked role) and depend on it, or list it in existing_principals",
                     r.urn,
                 )
-            elif not _depends_on(r, created):
+            elif has_graph and not _depends_on(r, created):
                 report_violation(
                     f"{r.resource_type.rsplit(':', 1)[-1]} {r.name!r} names {principal} but does not depend on "
                     f"{created.name!r}, so it may be written before the principal exists; add depends_on",
