@@ -313,13 +313,14 @@ def test_service_role_trust_admits_its_service_for_this_account_only(
     assert problems == []
 
 
+@pytest.mark.parametrize("env", ENVS)
 def test_every_service_role_the_stack_writes_names_a_source_condition(
-    previews: Callable[[str], PreviewResult],
+    previews: Callable[[str], PreviewResult], env: str
 ) -> None:
     """Every trust statement for a service principal carries aws:SourceAccount or aws:SourceArn, except EC2's
     instance role (EC2 sets neither key when an instance profile's role is assumed)."""
     lacking = []
-    for role in of_type(previews("prod"), ROLE):
+    for role in of_type(previews(env), ROLE):
         for stmt in json.loads(str(role.inputs["assumeRolePolicy"]))["Statement"]:
             services = (stmt.get("Principal") or {}).get("Service")
             if not services or services == "ec2.amazonaws.com":

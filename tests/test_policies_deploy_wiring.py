@@ -87,19 +87,32 @@ def test_environment_declaring_the_autoscaling_role_existing_feeds_the_policy(pr
 # -- security-group paths ---------------------------------------------------------------------------------
 
 
-def alb_world(*, rule_port: int | None = 8000, networking: bool = False) -> list[Resource]:
+def alb_world(
+    *, rule_port: int | None = 8000, networking: bool = False, alb_egress_port: int = 8000, tagged: bool = False
+) -> list[Resource]:
     spec: dict[str, object] = {"serviceRef": {"name": "m", "port": 8000}, "targetType": "ip", "targetGroupARN": "arn"}
     if networking:
         spec["networking"] = {"ingress": [{"from": [{"securityGroup": {"groupID": "sg-alb"}}]}]}
+    egress = {
+        "protocol": "tcp",
+        "fromPort": alb_egress_port,
+        "toPort": alb_egress_port,
+        "securityGroups": ["sg-cluster"],
+    }
+    alb_sg = res("aws:ec2/securityGroup:SecurityGroup", {"egress": [egress]}, name="alb-sg")
     out = [
         res(
             "aws:ec2/launchTemplate:LaunchTemplate",
             {"networkInterfaces": [{"securityGroups": ["sg-cluster"]}]},
             name="lt",
         ),
-        res("aws:lb/loadBalancer:LoadBalancer", {"securityGroups": ["sg-alb"]}, name="alb"),
+        alb_sg,
+        res("aws:lb/loadBalancer:LoadBalancer", {"securityGroups": ["sg-alb"]}, name="alb", dependencies=[alb_sg.urn]),
         res("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", {"spec": spec}, name="tgb"),
     ]
+    if tagged:
+        tag = {"resourceId": "sg-cluster", "key": "elbv2.k8s.aws/cluster", "value": "c"}
+        out.append(res("aws:ec2/tag:Tag", tag, name="tag"))
     if rule_port is not None:
         out.append(
             res(
@@ -134,6 +147,17 @@ def test_target_group_binding_without_a_rule_for_its_port_fails() -> None:
 def test_target_group_binding_that_leaves_the_rule_to_the_controller_fails() -> None:
     [message] = messages(PATHS, alb_world(rule_port=None, networking=True))
     assert message.startswith("TargetGroupBinding 'tgb' sets spec.networking")
+
+
+def test_networking_is_accepted_when_the_pod_security_group_carries_the_controllers_tag() -> None:
+    assert messages(PATHS, alb_world(rule_port=None, networking=True, tagged=True)) == []
+
+
+def test_alb_security_group_without_egress_to_the_pod_port_fails() -> None:
+    assert messages(PATHS, alb_world(alb_egress_port=443)) == [
+        "TargetGroupBinding 'tgb': the load balancer security group admitted on the pods allows no egress to port "
+        "8000 on them; add egress to the pod security group (or the VPC CIDR)"
+    ]
 
 
 def test_no_target_group_binding_no_alb_check() -> None:
@@ -201,3 +225,17 @@ def test_new_policies_are_mandatory_in_staging_and_prod_and_advisory_in_dev(poli
 def test_reference_environments_pass_both_policies(previews: Callable[[str], PreviewResult], env: str) -> None:
     found = [v for v in previews(env).violations if v["policy"] in (PRINCIPALS, PATHS)]
     assert found == []
+
+
+@pytest.mark.parametrize(("mode", "violations"), [("create", 0), ("existing", 1)])
+def test_keys_component_trips_the_principals_policy_only_when_the_role_is_neither_created_nor_declared(
+    mode: str, violations: int
+) -> None:
+    from components.keys import Keys
+    from tests.conftest import run_components
+
+    recorded = run_components(
+        lambda: Keys("keys", {"alias": "inferstack-test", "autoscaling_service_linked_role": mode})
+    )  # type: ignore[typeddict-item]
+    found = messages(PRINCIPALS, recorded.resources)
+    assert len(found) == violations, found

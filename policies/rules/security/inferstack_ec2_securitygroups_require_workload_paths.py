@@ -56,8 +56,17 @@ def _check_alb_paths(resources: list[Any], report: ReportViolation) -> None:
         for sg in items(get(r.props, "securityGroups"))
     }
     rules = [r.props for r in resources if r.resource_type in INGRESS_RULES]
+    # A pod SG the controller may modify: tagged with the key its policy is scoped to (aws.ec2.Tag in the stack).
+    controller_sgs = {
+        str(get(r.props, "resourceId"))
+        for r in resources
+        if r.resource_type == "aws:ec2/tag:Tag" and get(r.props, "key") == "elbv2.k8s.aws/cluster"
+    }
+    alb_egress = _alb_egress(resources)
     for b in bindings:
         spec = get(b.props, "spec")
+        if get(spec, "networking") is not None and node_sgs and node_sgs <= controller_sgs:
+            continue
         if get(spec, "networking") is not None:
             report(
                 f"TargetGroupBinding {b.name!r} sets spec.networking: aws-load-balancer-controller then authorizes the "
@@ -69,20 +78,48 @@ def _check_alb_paths(resources: list[Any], report: ReportViolation) -> None:
         port = number(get(spec, "serviceRef", "port"))
         if port is None:
             continue
-        ok = any(
-            str(get(rule, "securityGroupId")) in node_sgs
-            and str(get(rule, "referencedSecurityGroupId", default=get(rule, "sourceSecurityGroupId"))) in alb_sgs
+        sources = {
+            str(get(rule, "referencedSecurityGroupId", default=get(rule, "sourceSecurityGroupId")))
+            for rule in rules
+            if str(get(rule, "securityGroupId")) in node_sgs
             and get(rule, "type", default="ingress") == "ingress"
             and _covers(rule, port)
-            for rule in rules
-        )
-        if not ok:
+        } & alb_sgs
+        if sources and not any(_egress_reaches(e, port, node_sgs) for sg in sources for e in alb_egress.get(sg, [])):
+            report(
+                f"TargetGroupBinding {b.name!r}: the load balancer security group admitted on the pods allows no "
+                f"egress to port {int(port)} on them; add egress to the pod security group (or the VPC CIDR)",
+                b.urn,
+            )
+        if not sources:
             report(
                 f"TargetGroupBinding {b.name!r}: no ingress rule lets a load balancer security group reach port "
                 f"{int(port)} on the pods' security group; add one (aws.vpc.SecurityGroupIngressRule from the ALB "
                 "SG to the node/cluster SG), or targets never become healthy",
                 b.urn,
             )
+
+
+def _alb_egress(resources: list[Any]) -> dict[str, list[Any]]:
+    """Load balancer SG id -> the inline egress of the SG resource the load balancer depends on.
+
+    An SG id is an output, so the join goes through the dependency: the load balancer's `securityGroups` values
+    belong to the SecurityGroup resources it depends on (one SG each in this stack; several are merged).
+    """
+    out: dict[str, list[Any]] = {}
+    for lb in (r for r in resources if r.resource_type == "aws:lb/loadBalancer:LoadBalancer"):
+        egress = [e for d in lb.dependencies if d.resource_type == SG for e in items(get(d.props, "egress"))]
+        for sg in items(get(lb.props, "securityGroups")):
+            out.setdefault(str(sg), []).extend(egress)
+    return out
+
+
+def _egress_reaches(rule: Any, port: float, pod_sgs: set[str]) -> bool:
+    """An inline egress rule that lets traffic to `port` leave towards the pods (their SG or any CIDR)."""
+    if not _covers(rule, port):
+        return False
+    groups = {str(g) for g in items(get(rule, "securityGroups"))}
+    return bool(groups & pod_sgs) or bool(items(get(rule, "cidrBlocks")))
 
 
 def _https(egress: Any) -> list[Any]:

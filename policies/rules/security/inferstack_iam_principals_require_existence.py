@@ -81,7 +81,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         document = get(r.props, prop) if prop else None
         if not document:
             continue
-        for principal in _principals(document):
+        for principal in dict.fromkeys(_principals(document)):
             match = _ARN.match(principal)
             if match is None or _declared(principal, existing):
                 continue  # account ids, roots, services, wildcards: not this rule's concern
