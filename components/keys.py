@@ -76,7 +76,10 @@ class Keys(pulumi.ComponentResource):
         # for one that does not exist, AWS KMS Developer Guide, "Key policies": "the principals ... must exist");
         # AWSServiceRoleForAutoScaling exists only after an account's first Auto Scaling group, so a fresh account
         # needs it created first (EC2 Auto Scaling User Guide, "Service-linked roles": create it with
-        # `iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`).
+        # `iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`). IAM is eventually
+        # consistent; the bridged provider retries CreateKey while KMS cannot see a just-created principal yet
+        # (hashicorp/terraform-provider-aws internal/service/kms/key.go, resourceKeyCreate -> waitIAMPropagation,
+        # read 2026-12-02: "AWS requires any principal in the policy to exist before the key is created").
         self.autoscaling_role = None
         key_deps: list[pulumi.Resource] = list(args.get("key_depends_on", []))
         if slr_mode == "create":
