@@ -125,6 +125,15 @@ def triton_repository_agent(bucket: str, prefix: str, model: str, region: str, k
                 {},
                 f"{TRITON_S3_SOURCE} LocalizePath",
             ),
+            # FileExists fails on any HeadObject error but RESOURCE_NOT_FOUND; S3 answers a missing key with 404
+            # only when the caller has s3:ListBucket on the bucket, else 403 (S3 API Reference, HeadObject).
+            Call(
+                "s3:HeadObject (missing key)",
+                "s3:ListBucket",
+                arn,
+                {},
+                f"{TRITON_S3_SOURCE} FileExists; {S3_API_SOURCE}",
+            ),
             Call("kms:Decrypt", "kms:Decrypt", key_arn, via_s3, SSE_KMS_SOURCE),
         ),
     )
