@@ -63,6 +63,9 @@ def _check_alb_paths(resources: list[Any], report: ReportViolation) -> None:
         if r.resource_type == "aws:ec2/tag:Tag" and get(r.props, "key") == "elbv2.k8s.aws/cluster"
     }
     alb_egress = _alb_egress(resources)
+    # Joining an SG id to its resource needs the dependency graph (ids are outputs): a live preview and a checkpoint
+    # carry it, a preview JSON (`inferstack policy check --input preview.json`) does not, so egress is skipped there.
+    has_graph = any(r.dependencies for r in resources)
     for b in bindings:
         spec = get(b.props, "spec")
         if get(spec, "networking") is not None and node_sgs and node_sgs <= controller_sgs:
@@ -85,7 +88,7 @@ def _check_alb_paths(resources: list[Any], report: ReportViolation) -> None:
             and get(rule, "type", default="ingress") == "ingress"
             and _covers(rule, port)
         } & alb_sgs
-        if sources and not any(_egress_reaches(e, port, node_sgs) for sg in sources for e in alb_egress.get(sg, [])):
+        if sources and has_graph and not any(_egress_reaches(e, port, node_sgs) for sg in sources for e in alb_egress.get(sg, [])):
             report(
                 f"TargetGroupBinding {b.name!r}: the load balancer security group admitted on the pods allows no "
                 f"egress to port {int(port)} on them; add egress to the pod security group (or the VPC CIDR)",
