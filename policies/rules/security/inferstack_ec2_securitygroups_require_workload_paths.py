@@ -88,7 +88,11 @@ def _check_alb_paths(resources: list[Any], report: ReportViolation) -> None:
             and get(rule, "type", default="ingress") == "ingress"
             and _covers(rule, port)
         } & alb_sgs
-        if sources and has_graph and not any(_egress_reaches(e, port, node_sgs) for sg in sources for e in alb_egress.get(sg, [])):
+        if (
+            sources
+            and has_graph
+            and not any(_egress_reaches(e, port, node_sgs) for sg in sources for e in alb_egress.get(sg, []))
+        ):
             report(
                 f"TargetGroupBinding {b.name!r}: the load balancer security group admitted on the pods allows no "
                 f"egress to port {int(port)} on them; add egress to the pod security group (or the VPC CIDR)",
