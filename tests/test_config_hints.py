@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_config_errors import edit, run, workspace
+from tests.test_config_errors import edit, pos, run, workspace
 
 __all__ = ["workspace"]  # the fixture, re-used
 
@@ -31,5 +31,5 @@ def test_region_typo_suggests_the_region_one_swap_away(workspace: Path) -> None:
     edit(env, lambda t: t.replace("primary: us-east-1", "primary: us-esat-1"))
     code, _, err = run("validate")
     assert code == 2
-    assert "environments/dev.yaml:4:" in err and "regions.primary" in err
+    assert f"environments/dev.yaml:{pos(env, 'us-esat-1')} ==> at regions.primary" in err
     assert "did you mean 'us-east-1'?" in err
