@@ -542,12 +542,18 @@ def _footer(d: PreviewDiff) -> str:
         return "<sub>Offline preview by inferstack; no cost estimate in this preview.</sub>"
     r = cost.get("resources", {})
     unpriced = sorted({n["type"] for n in cost.get("not_priced", [])})
+    # The same total as the Resources line (create + update + replace + unchanged), split by how it is priced;
+    # providers are resources of the preview but not of the cost model.
+    total = d.count("add") + d.count("change") + d.count("replace") + d.unchanged
+    priced = sum(r.values())
     text = (
-        f"<sub>{sum(r.values())} resources detected: {r.get('estimated', 0)} estimated, {r.get('free', 0)} free, "
+        f"<sub>Of the {total} resources after the change: {r.get('estimated', 0)} estimated, {r.get('free', 0)} free, "
         f"{r.get('not_priced', 0)} not priced"
     )
     if unpriced:
         text += " (" + ", ".join(f"`{t}`" for t in unpriced) + ")"
+    if total > priced:
+        text += f", {total - priced} outside the cost model (providers)"
     text += (
         ". Baseline = minimum capacity, peak = maximum capacity, 730 h/month; \\* usage-based items use default "
         "assumptions (docs/cost-and-pr-previews.md). List prices from inferstack's price table, not a quote.</sub>"

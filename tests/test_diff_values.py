@@ -90,3 +90,20 @@ def test_long_values_are_cut_in_the_comment_but_whole_in_the_json() -> None:
     )
     assert policy not in render_markdown(d) and "…" in render_markdown(d)
     assert d.to_json()["resources"]["change"][0]["inputs"][0]["new"] == policy
+
+
+def test_resource_counts_in_one_comment_add_up() -> None:
+    import re
+
+    from tests.conftest import preview_of
+
+    head = preview_of("dev").to_json()
+    md = render_markdown(compare(None, head))
+    created = int(re.search(r"(\d+) to create", md).group(1))
+    after = int(re.search(r"\((\d+) after the change\)", md).group(1))
+    footer = re.search(r"Of the (\d+) resources after the change: (\d+) estimated, (\d+) free, (\d+) not priced", md)
+    assert footer is not None
+    outside = re.search(r"(\d+) outside the cost model", md)
+    parts = [int(footer.group(i)) for i in (2, 3, 4)] + [int(outside.group(1)) if outside else 0]
+    assert created == after == int(footer.group(1)) == sum(parts)
+    assert after == sum(1 for r in head["resources"] if r["custom"])
