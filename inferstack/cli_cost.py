@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class CostFormat(StrEnum):
     text = "text"
     json = "json"
+    markdown = "markdown"
 
 
 def load_base_preview(path: Path) -> dict[str, Any]:
@@ -77,26 +78,48 @@ def compare_output(base: dict[str, Any], result: PreviewResult, fmt: str, env: A
 
 def cost(
     env: EnvOpt = None,
-    fmt: Annotated[CostFormat, typer.Option("--format", "-f", help="text or json.")] = CostFormat.text,
+    fmt: Annotated[CostFormat, typer.Option("--format", "-f", help="text, json or markdown.")] = CostFormat.text,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
     stack: StackOpt = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="Base preview JSON: show the cost change against it.")
+    ] = None,
 ) -> None:
     """Monthly cost estimate of an environment: per component, baseline (minimum) and peak (maximum) capacity."""
     from inferstack.cli import EXIT_OK, fail, progress, target_or_fail
     from inferstack.cli_options import wrote
     from inferstack.config.loader import load_environment
     from inferstack.cost import estimate_preview, render_cost_text
+    from inferstack.cost_markdown import render_cost_markdown
     from inferstack.preview import run_preview, write_output
 
     project, env, stack = target_or_fail(env, stack)
     try:
+        base = load_base_preview(compare) if compare is not None else None
+        if base is not None:
+            from inferstack.prcomment import check_same_environment
+
+            check_same_environment(base, env, str(compare))
         environment = load_environment(project, env)
         with progress(f"estimating {env}", enabled=fmt is CostFormat.text):
             result = run_preview(project, env, stack=stack, evaluate_policies=False, estimate_cost=False)
     except InputError as exc:
         fail(exc.message)
     estimate = estimate_preview(result, environment)
-    if fmt is CostFormat.json:
+    if base is not None:
+        from inferstack.diff import compare as diff
+        from inferstack.diff import cost_markdown, cost_text
+
+        head = result.to_json()
+        head["cost"] = estimate
+        d = diff(base, head)
+        if fmt is CostFormat.json:
+            text = json.dumps({"schema_version": 1, "environment": env, **d.to_json()["cost"]}, indent=2) + "\n"
+        else:
+            text = cost_markdown(d) if fmt is CostFormat.markdown else cost_text(d)
+    elif fmt is CostFormat.markdown:
+        text = render_cost_markdown(estimate, env)
+    elif fmt is CostFormat.json:
         text = json.dumps({"environment": env, **estimate}, indent=2) + "\n"
     else:
         text = render_cost_text(estimate, env)

@@ -437,6 +437,44 @@ def render_markdown(d: PreviewDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cost_markdown(d: PreviewDiff) -> str:
+    """`inferstack cost --compare BASE --format markdown`: the cost part of the diff (like `infracost diff`)."""
+    lines = [f"### inferstack cost: `{d.environment}`", "", _headline(d), ""]
+    lines += ["| Monthly cost (USD) | Before | After | Change |", "|---|---:|---:|---:|"]
+    for which, label in (("baseline", "Baseline (minimum capacity)"), ("peak", "Peak (maximum capacity)")):
+        b = d.cost_before[which] if d.cost_before else None
+        a = d.cost_after[which] if d.cost_after else None
+        lines.append(f"| {label} | {usd(b)} | {usd(a)} | {signed(_delta(d.cost_before, d.cost_after, which), b)} |")
+    lines.append("")
+    if d.cost_changes:
+        lines += ["| Resource | Type | Baseline | Peak | Peak change |", "|---|---|---:|---:|---:|"]
+        for cc in d.cost_changes[:MAX_ROWS]:
+            cb, ca = cc.before or {}, cc.after or {}
+            lines.append(
+                f"| `{_cell(cc.name)}` | `{cc.type.rsplit(':', 1)[-1]}` "
+                f"| {_arrow(cb.get('baseline'), ca.get('baseline'))} | {_arrow(cb.get('peak'), ca.get('peak'))} "
+                f"| {signed(cc.delta('peak'), cb.get('peak', 0.0))} |"
+            )
+        lines += _more(len(d.cost_changes))
+    else:
+        lines.append("No resource changes its cost.")
+    return "\n".join(lines) + "\n"
+
+
+def cost_text(d: PreviewDiff) -> str:
+    lines = [f"inferstack cost diff: environment {d.environment}"]
+    for which in ("baseline", "peak"):
+        b = d.cost_before[which] if d.cost_before else None
+        a = d.cost_after[which] if d.cost_after else None
+        lines.append(
+            f"  monthly {which}: {usd(b)} -> {usd(a)} ({signed(_delta(d.cost_before, d.cost_after, which), b)})"
+        )
+    for cc in d.cost_changes:
+        change = signed(cc.delta("peak"), (cc.before or {}).get("peak", 0.0))
+        lines.append(f"    {cc.type.rsplit(':', 1)[-1]} {cc.name}: peak {change}")
+    return "\n".join(lines) + "\n"
+
+
 def resource_counts(d: PreviewDiff) -> str:
     """'1 to create, 2 to update, 1 to replace, 0 to delete, 13 unchanged (17 after the change)': Pulumi's
     words; create + update + replace + unchanged is the head's resource count, delete is on top of it."""

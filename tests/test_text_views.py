@@ -34,3 +34,29 @@ def test_cost_table_shows_full_names_and_the_region_column() -> None:
 def test_preview_cli_text_has_the_budget_line() -> None:
     result = CliRunner().invoke(app, ["preview", "--env", "dev"])
     assert "Monthly budget (monitoring.budget_monthly_usd): $3,000.00" in result.stdout
+
+
+def test_cost_has_a_markdown_view_with_regions(tmp_path) -> None:
+    out = tmp_path / "cost.md"
+    result = CliRunner().invoke(app, ["cost", "--env", "prod", "--format", "markdown", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("### inferstack cost: `prod`") and "| us-west-2 |" in text
+    assert result.stderr.startswith(f"wrote the prod cost estimate (markdown) to {out}")
+
+
+def test_cost_compare_shows_the_change_like_infracost_diff(tmp_path) -> None:
+    import json
+
+    base = tmp_path / "base.json"
+    doc = preview_of("dev").to_json()
+    for r in doc["resources"]:
+        if r["type"] == "aws:eks/nodeGroup:NodeGroup" and "gpu" in r["name"]:
+            r["inputs"]["scalingConfig"]["maxSize"] = 1
+    doc["cost"] = None
+    base.write_text(json.dumps(doc))
+    result = CliRunner().invoke(app, ["cost", "--env", "dev", "--compare", str(base), "--format", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    assert "### inferstack cost: `dev`" in result.stdout and "| Peak (maximum capacity) |" in result.stdout
+    staging = CliRunner().invoke(app, ["cost", "--env", "staging", "--compare", str(base)])
+    assert staging.exit_code == 2 and "the base preview is of environment 'dev'" in staging.stderr
