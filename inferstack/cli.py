@@ -107,8 +107,10 @@ def root(
         raise typer.Exit(EXIT_OK)
     set_project_dir(project_dir)
     if ctx.invoked_subcommand is None:
-        # Click 8.2+ exits 2 for `no_args_is_help` (NoArgsIsHelpError, a UsageError); asking for nothing is
-        # not an error here, so print the help and exit 0 like `git` and `pulumi` do.
+        # Click 8.2+ exits 2 for `no_args_is_help`: it raises NoArgsIsHelpError, a UsageError, on purpose
+        # (pallets/click#1489, CHANGES for 8.2.0, read 2026-12-02). We decide otherwise: a bare `inferstack`
+        # asks for orientation and nothing can have gone wrong, so it prints the help and exits 0; scripts
+        # that pass a wrong command still get exit 2.
         print(ctx.get_help())
         raise typer.Exit(EXIT_OK)
 
