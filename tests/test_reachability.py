@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,9 @@ def _with_deployer(**deployer: Any) -> dict[str, Any]:
 
 def test_public_cidrs_deployer_needs_a_public_endpoint() -> None:
     data = _with_deployer(mode="public_cidrs", runner_label="big-runner")
-    with pytest.raises(ValidationError, match="deployer.mode is public_cidrs but endpoint_public_access is false"):
+    with pytest.raises(
+        ValidationError, match=re.escape("deployer.mode is public_cidrs but endpoint_public_access is false")
+    ):
         Environment.model_validate(data)
 
 
@@ -123,12 +126,12 @@ def test_public_cidrs_deployer_refuses_broad_ranges() -> None:
 
 def test_in_vpc_runner_must_live_in_the_primary_vpc() -> None:
     data = _with_deployer(mode="in_vpc", runner_label="r", runner_cidrs=["10.41.0.0/19"])
-    with pytest.raises(ValidationError, match="'10.41.0.0/19' is outside the primary VPC 10.40.0.0/16"):
+    with pytest.raises(ValidationError, match=re.escape("'10.41.0.0/19' is outside the primary VPC 10.40.0.0/16")):
         Environment.model_validate(data)
 
 
 def test_in_vpc_runner_needs_cidrs() -> None:
-    with pytest.raises(ValidationError, match="deployer.runner_cidrs is empty"):
+    with pytest.raises(ValidationError, match=re.escape("deployer.runner_cidrs is empty")):
         Environment.model_validate(_with_deployer(mode="in_vpc", runner_label="r"))
 
 
@@ -177,14 +180,15 @@ def test_deployer_policy_reports_a_public_endpoint_without_specific_cidrs() -> N
     assert messages(DEPLOYER_POLICY, [specific, _k8s()]) == []
 
 
-def test_deployer_policy_ignores_stacks_without_kubernetes_resources_and_treats_unset_access_as_public() -> None:
+def test_deployer_policy_ignores_stacks_without_kubernetes_resources_and_leaves_open_endpoints_to_the_eks_rule() -> (
+    None
+):
     assert messages(DEPLOYER_POLICY, [_cluster({"endpointPublicAccess": False})]) == []
-    unset = res(CLUSTER, {}, name="eks")
-    assert messages(DEPLOYER_POLICY, [unset, _k8s()]) == [
-        "EKS cluster 'eks' has a public endpoint open to every address (publicAccessCidrs unset); list the deploy "
-        "runner's specific static ranges (/16 or narrower) in public_access_cidrs, or keep the endpoint private with "
-        "an in-VPC deployer (cluster.deployer.mode: in_vpc)"
-    ]
+    # Unset access (AWS: public to all) and 0.0.0.0/0 are aws-eks-cluster-disallow-public-endpoint's finding.
+    assert messages(DEPLOYER_POLICY, [res(CLUSTER, {}, name="eks"), _k8s()]) == []
+    open_all = _cluster({"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]})
+    assert messages(DEPLOYER_POLICY, [open_all, _k8s()]) == []
+    assert messages("aws-eks-cluster-disallow-public-endpoint", [open_all]) != []
 
 
 @pytest.mark.parametrize(("env", "level"), [("dev", "advisory"), ("staging", "mandatory"), ("prod", "mandatory")])

@@ -6,7 +6,8 @@ default admits only itself (EKS user guide, "View Amazon EKS security group requ
 docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html, read 2026-12-02). So the stack must declare the
 deployer's path: an ingress rule covering 443 on a security group of the cluster (a standalone rule that depends
 on the cluster, e.g. on `vpcConfig.clusterSecurityGroupId`, or an additional cluster security group with such a
-rule). A public endpoint must list specific `publicAccessCidrs` (none broader than `min_prefix_length`).
+rule). A public endpoint must list specific `publicAccessCidrs` (none broader than `min_prefix_length`; unset or
+0.0.0.0/0 is reported by aws-eks-cluster-disallow-public-endpoint).
 
 Not modelled: whether the runner actually sits at the admitted CIDR, routes, NACLs, and whether the runner's IAM
 principal has an access entry.
@@ -67,14 +68,19 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             continue
         vpc = get(cluster.props, "vpcConfig")
         if is_true(get(vpc, "endpointPublicAccess", default=True)):
+            # Unset or open-to-all CIDRs are aws-eks-cluster-disallow-public-endpoint's finding; this rule asks
+            # for ranges specific enough to name a deploy runner.
             cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
-            broad = [c for c in cidrs if (n := _net(c)) is None or n.prefixlen < min_prefix]
-            if not cidrs or broad:
+            broad = [
+                c
+                for c in cidrs
+                if c not in ("0.0.0.0/0", "::/0") and ((n := _net(c)) is None or n.prefixlen < min_prefix)
+            ]
+            if broad:
                 report_violation(
-                    f"EKS cluster {cluster.name!r} has a public endpoint open to "
-                    f"{broad or 'every address (publicAccessCidrs unset)'}; list the deploy runner's specific "
-                    f"static ranges (/{min_prefix} or narrower) in public_access_cidrs, or keep the endpoint private "
-                    "with an in-VPC deployer (cluster.deployer.mode: in_vpc)",
+                    f"EKS cluster {cluster.name!r} has a public endpoint open to {broad}; list the deploy runner's "
+                    f"specific static ranges (/{min_prefix} or narrower) in public_access_cidrs, or keep the endpoint "
+                    "private with an in-VPC deployer (cluster.deployer.mode: in_vpc)",
                     cluster.urn,
                 )
             continue

@@ -54,9 +54,8 @@ def _covers(rule: Mapping[str, Any], client: ipaddress.IPv4Network | ipaddress.I
     """Whether one ingress rule (inline or standalone shape) admits `client` on one of `ports` (any when empty)."""
     protocol = str(get(rule, "protocol", default=get(rule, "ipProtocol", default="tcp")))
     low, high = number(get(rule, "fromPort")), number(get(rule, "toPort"))
-    if protocol != "-1" and ports and low is not None and high is not None:
-        if not any(low <= p <= high for p in ports):
-            return False
+    if protocol != "-1" and ports and low is not None and high is not None and not any(low <= p <= high for p in ports):
+        return False
     sources = [*items(get(rule, "cidrBlocks")), *items(get(rule, "ipv6CidrBlocks"))]
     sources += [s for s in (get(rule, "cidrIpv4"), get(rule, "cidrIpv6")) if s is not None]
     for source in sources:
