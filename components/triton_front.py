@@ -181,6 +181,9 @@ class TritonFront(pulumi.ComponentResource):
             connection_type="VPC_LINK",
             connection_id=link.id,
             integration_target=args["alb_arn"],
+            # The uri names the backend path; the REST private-integration guide also says the stage portion of
+            # the request is passed on for VPC link V2 integrations (then `/v1/v2/...` would reach the ALB's
+            # `/v2/*` rule and miss). Not observable offline: the first real request shows it.
             uri=f"https://{host}:443/v2/{{proxy}}",
             request_parameters={"integration.request.path.proxy": "method.request.path.proxy"},
             timeout_milliseconds=29000,

@@ -403,3 +403,49 @@ def test_pointing_the_triton_record_at_its_internal_alb_fails_the_dns_policy(env
 def test_reference_environments_pass_both_reachability_policies(env: str) -> None:
     names = {v["policy"] for v in preview_of(env).violations}
     assert DEPLOYER_POLICY not in names and DNS_POLICY not in names
+
+
+# -- TritonFront on its own ----------------------------------------------------------------------------------
+
+
+def _front(**extra: Any) -> Any:
+    from components.triton_front import TritonFront, TritonFrontArgs
+    from tests.conftest import run_components
+
+    args: TritonFrontArgs = {
+        "model_name": "m",
+        "host_name": "m.dev.example.com",
+        "zone_id": "Z1",
+        "alb_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/m/1",
+        "vpc_id": "vpc-1",
+        "vpc_cidr": "10.20.0.0/16",
+        "subnet_ids": ["subnet-1", "subnet-2"],
+        "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/k",
+        **extra,  # type: ignore[typeddict-item]
+    }
+    return run_components(lambda: TritonFront("front", args))
+
+
+def test_triton_front_link_accepts_nothing_and_sends_only_https_into_its_vpc() -> None:
+    rec = _front()
+    sg = rec.one("aws:ec2/securityGroup:SecurityGroup")
+    assert sg.inputs.get("ingress", []) == []
+    assert [(e["protocol"], e["fromPort"], e["toPort"], e["cidrBlocks"]) for e in sg.inputs["egress"]] == [
+        ("tcp", 443, 443, ["10.20.0.0/16"])
+    ]
+    assert rec.one("aws:apigateway/method:Method", "front-proxy-any").inputs["authorization"] == "AWS_IAM"
+    assert rec.one("aws:apigateway/method:Method", "front-health-get").inputs["authorization"] == "NONE"
+    assert rec.all("aws:apigateway/apiKey:ApiKey") == []
+
+
+def test_triton_front_with_api_keys_requires_a_key_bound_to_the_usage_plan() -> None:
+    rec = _front(auth="api_key", quota_per_day=1000)
+    method = rec.one("aws:apigateway/method:Method", "front-proxy-any")
+    assert method.inputs["apiKeyRequired"] is True and method.inputs["authorization"] == "NONE"
+    assert rec.one("aws:apigateway/usagePlanKey:UsagePlanKey").inputs["keyType"] == "API_KEY"
+    assert rec.one("aws:apigateway/usagePlan:UsagePlan").inputs["quotaSettings"] == {"limit": 1000, "period": "DAY"}
+
+
+def test_triton_front_refuses_a_burst_below_the_rate() -> None:
+    with pytest.raises(ValueError, match=re.escape("rate_per_second=50, burst=10; need rate > 0 and burst >= rate")):
+        _front(rate_per_second=50, burst=10)
