@@ -449,3 +449,48 @@ def test_triton_front_with_api_keys_requires_a_key_bound_to_the_usage_plan() -> 
 def test_triton_front_refuses_a_burst_below_the_rate() -> None:
     with pytest.raises(ValueError, match=re.escape("rate_per_second=50, burst=10; need rate > 0 and burst >= rate")):
         _front(rate_per_second=50, burst=10)
+
+
+def _planted(env: str, name: str, change: Any) -> list[Resource]:
+    """The reference preview with resource `name`'s inputs changed by `change` (a deep copy)."""
+    import copy
+
+    out = []
+    for r in preview_of(env).resources:
+        if r.name == name:
+            inputs = copy.deepcopy(r.inputs)
+            change(inputs)
+            r = dataclasses.replace(r, inputs=inputs)
+        out.append(r)
+    return out
+
+
+def _dns_findings(resources: list[Resource], env: str = "prod") -> list[str]:
+    found = evaluate_resources(resources, pack_config(env), packs=("security",))
+    return [v["message"] for v in found if v["policy"] == DNS_POLICY]
+
+
+def test_dns_policy_follows_the_front_and_reports_an_alb_that_refuses_the_vpc_link() -> None:
+    def other_cidr(inputs: dict[str, Any]) -> None:
+        inputs["ingress"][0]["cidrBlocks"] = ["10.99.0.0/16"]
+
+    found = _dns_findings(_planted("prod", "triton-text-embedder-alb-sg", other_cidr))
+    assert found == [
+        "record 'text-embedder.prod.inference.example.com' goes through VPC link 'triton-front-text-embedder-link' to "
+        "load balancer 'triton-text-embedder-alb', whose security groups admit none of the link's subnets "
+        "['10.40.0.0/19', '10.40.32.0/19', '10.40.64.0/19'] on listener port(s) [443]; admit the link's subnets (or "
+        "the VPC CIDR)"
+    ]
+
+
+def test_dns_policy_reports_a_vpc_link_whose_security_group_cannot_send_to_the_listener() -> None:
+    def port_80(inputs: dict[str, Any]) -> None:
+        inputs["egress"][0]["fromPort"] = inputs["egress"][0]["toPort"] = 80
+
+    found = _dns_findings(_planted("prod", "triton-front-text-embedder-us-west-2-link-sg", port_80))
+    assert found == [
+        "record 'text-embedder.prod.inference.example.com' goes through VPC link "
+        "'triton-front-text-embedder-us-west-2-link', whose security group sends nothing to the subnets "
+        "['10.41.0.0/19', '10.41.32.0/19', '10.41.64.0/19'] of load balancer 'triton-text-embedder-us-west-2-alb' on "
+        "listener port(s) [443]; allow egress on the listener port to the VPC CIDR"
+    ]

@@ -4,7 +4,10 @@ Who can resolve a record is decided by its zone: a public zone answers everyone,
 associated with it. Who can connect is decided by the target. An internal load balancer has private addresses
 only, so a record in a public zone that names one resolves for every client and connects for none outside the
 load balancer's VPC (and a failover to it in another, unpeered VPC helps nobody). A record in a private zone
-reaches the load balancer only if the load balancer's security groups admit each associated VPC's CIDR.
+reaches the load balancer only if the load balancer's security groups admit each associated VPC's CIDR. A record
+for an API Gateway custom domain whose REST API reaches an internal load balancer through a VPC link (the
+TritonFront shape) needs the link's security group to send to the listener port and the load balancer's security
+groups to admit the link's subnets.
 
 Joins are by dependency (a record that takes an ALB's `dns_name` depends on the ALB; a zone that takes a VPC's
 id depends on the VPC), so the rule also works under `pulumi preview`, where those values are not known yet.
@@ -27,6 +30,12 @@ ZONE = "aws:route53/zone:Zone"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+API_DOMAIN = "aws:apigateway/domainName:DomainName"
+BASE_PATH_MAPPING = "aws:apigateway/basePathMapping:BasePathMapping"
+REST_API = "aws:apigateway/restApi:RestApi"
+INTEGRATION = "aws:apigateway/integration:Integration"
+VPC_LINKS = ("aws:apigatewayv2/vpcLink:VpcLink", "aws:apigateway/vpcLink:VpcLink")
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULES = (
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -51,7 +60,8 @@ def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None
 
 
 def _covers(rule: Mapping[str, Any], client: ipaddress.IPv4Network | ipaddress.IPv6Network, ports: set[int]) -> bool:
-    """Whether one ingress rule (inline or standalone shape) admits `client` on one of `ports` (any when empty)."""
+    """Whether one rule (inline or standalone shape) covers `client` (ingress: source, egress: destination) on
+    one of `ports` (any port when empty)."""
     protocol = str(get(rule, "protocol", default=get(rule, "ipProtocol", default="tcp")))
     low, high = number(get(rule, "fromPort")), number(get(rule, "toPort"))
     if protocol != "-1" and ports and low is not None and high is not None and not any(low <= p <= high for p in ports):
@@ -65,22 +75,99 @@ def _covers(rule: Mapping[str, Any], client: ipaddress.IPv4Network | ipaddress.I
     return False
 
 
+class _Graph:
+    def __init__(self, resources: list[Any]) -> None:
+        self.dependents: dict[str, list[Any]] = {}
+        for r in resources:
+            for d in r.dependencies:
+                self.dependents.setdefault(d.urn, []).append(r)
+
+    def below(self, r: Any, types: str | tuple[str, ...]) -> list[Any]:
+        """Resources of `types` that depend on `r`."""
+        kinds = (types,) if isinstance(types, str) else types
+        return [x for x in self.dependents.get(r.urn, []) if x.resource_type in kinds]
+
+    def ports(self, lb: Any) -> set[int]:
+        return {
+            int(p) for listener in self.below(lb, LISTENERS) if (p := number(get(listener.props, "port"))) is not None
+        }
+
+    def ingress_rules(self, lb: Any) -> list[Any]:
+        groups = [d for d in lb.dependencies if d.resource_type == SECURITY_GROUP]
+        rules = [rule for g in groups for rule in items(get(g.props, "ingress"))]
+        rules += [
+            r.props
+            for g in groups
+            for r in self.below(g, INGRESS_RULES)
+            if str(get(r.props, "type", default="ingress")) == "ingress"
+        ]
+        return rules
+
+
+def _check_front(g: _Graph, record: Any, name: str, report_violation: ReportViolation) -> None:
+    """Record -> API domain -> REST API -> VPC-link integration -> internal load balancer: is each hop open?"""
+    seen: set[tuple[str, str, str]] = set()  # (link, load balancer, finding): several routes share one link
+    for domain in [d for d in record.dependencies if d.resource_type == API_DOMAIN]:
+        apis = [d for m in g.below(domain, BASE_PATH_MAPPING) for d in m.dependencies if d.resource_type == REST_API]
+        for api in apis:
+            for integration in g.below(api, INTEGRATION):
+                if str(get(integration.props, "connectionType", default="")) != "VPC_LINK":
+                    continue
+                links = [d for d in integration.dependencies if d.resource_type in VPC_LINKS]
+                lbs = [d for d in integration.dependencies if d.resource_type in LOAD_BALANCERS]
+                for link in links:
+                    subnets = [
+                        _network(get(s.props, "cidrBlock")) for s in link.dependencies if s.resource_type == SUBNET
+                    ]
+                    sources = [n for n in subnets if n is not None]
+                    egress = [
+                        rule
+                        for sg in link.dependencies
+                        if sg.resource_type == SECURITY_GROUP
+                        for rule in items(get(sg.props, "egress"))
+                    ]
+                    for lb in lbs:
+                        ports = g.ports(lb)
+                        rules = g.ingress_rules(lb)
+                        closed = sorted(str(n) for n in sources if not any(_covers(r, n, ports) for r in rules))
+                        if closed and (link.urn, lb.urn, "ingress") not in seen:
+                            seen.add((link.urn, lb.urn, "ingress"))
+                            report_violation(
+                                f"record {name!r} goes through VPC link {link.name!r} to load balancer {lb.name!r}, "
+                                f"whose security groups admit none of the link's subnets {closed} on listener "
+                                f"port(s) {sorted(ports) or 'any'}; admit the link's subnets (or the VPC CIDR)",
+                                record.urn,
+                            )
+                        lb_nets = [
+                            _network(get(x.props, "cidrBlock")) for x in lb.dependencies if x.resource_type == SUBNET
+                        ]
+                        unsent = sorted(
+                            str(n) for n in lb_nets if n is not None and not any(_covers(r, n, ports) for r in egress)
+                        )
+                        if unsent and (link.urn, lb.urn, "egress") not in seen:
+                            seen.add((link.urn, lb.urn, "egress"))
+                            report_violation(
+                                f"record {name!r} goes through VPC link {link.name!r}, whose security group sends "
+                                f"nothing to the subnets {unsent} of load balancer {lb.name!r} on listener port(s) "
+                                f"{sorted(ports) or 'any'}; allow egress on the listener port to the VPC CIDR",
+                                record.urn,
+                            )
+
+
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     cfg = effective_config(args, POLICY.config_schema, META)
     external_private = {str(z) for z in cfg.get("private_zone_ids") or []}
     resources = list(args.resources)
-    dependents: dict[str, list[Any]] = {}
-    for r in resources:
-        for d in r.dependencies:
-            dependents.setdefault(d.urn, []).append(r)
+    g = _Graph(resources)
     for record in resources:
         if record.resource_type != RECORD:
             continue
+        name = str(get(record.props, "name", default=record.name))
+        _check_front(g, record, name, report_violation)
         targets = [d for d in record.dependencies if d.resource_type in LOAD_BALANCERS]
         internal = [lb for lb in targets if is_true(get(lb.props, "internal"))]
         if not internal:
             continue
-        name = str(get(record.props, "name", default=record.name))
         zones = [d for d in record.dependencies if d.resource_type == ZONE]
         private_zones = [z for z in zones if items(get(z.props, "vpcs"))]
         if not private_zones and str(get(record.props, "zoneId", default="")) not in external_private:
@@ -96,19 +183,8 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         for zone in private_zones:
             vpcs = [d for d in zone.dependencies if d.resource_type == VPC]
             for lb in internal:
-                ports = {
-                    int(p)
-                    for listener in dependents.get(lb.urn, [])
-                    if listener.resource_type in LISTENERS and (p := number(get(listener.props, "port"))) is not None
-                }
-                groups = [d for d in lb.dependencies if d.resource_type == SECURITY_GROUP]
-                rules = [rule for g in groups for rule in items(get(g.props, "ingress"))]
-                rules += [
-                    r.props
-                    for g in groups
-                    for r in dependents.get(g.urn, [])
-                    if r.resource_type in INGRESS_RULES and str(get(r.props, "type", default="ingress")) == "ingress"
-                ]
+                ports = g.ports(lb)
+                rules = g.ingress_rules(lb)
                 for vpc in vpcs:
                     client = _network(get(vpc.props, "cidrBlock"))
                     if client is None or any(_covers(rule, client, ports) for rule in rules):
