@@ -177,8 +177,9 @@ class EksCluster(pulumi.ComponentResource):
         # itself (EKS user guide, "View Amazon EKS security group requirements for clusters", default rules;
         # docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html, read 2026-12-02): an in-VPC deployer needs
         # its own 443 rule. Standalone rules, because EKS (not Pulumi) owns the group and its self rule.
+        deployer_rules: list[pulumi.Resource] = []
         for i, source in enumerate(deployer_cidrs):
-            aws.vpc.SecurityGroupIngressRule(
+            rule = aws.vpc.SecurityGroupIngressRule(
                 f"{name}-deployer-{i}",
                 security_group_id=cluster.vpc_config.cluster_security_group_id,
                 description=f"Deploy runner ({source}) to the Kubernetes API of {cluster_name}",
@@ -189,6 +190,7 @@ class EksCluster(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
+            deployer_rules.append(rule)
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
@@ -314,7 +316,8 @@ class EksCluster(pulumi.ComponentResource):
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[system_nodes]),
+            # The deployer's first API call waits for its 443 rule (a fresh stack creates both in one run).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[system_nodes, *deployer_rules]),
         )
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn

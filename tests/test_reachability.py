@@ -494,3 +494,12 @@ def test_dns_policy_reports_a_vpc_link_whose_security_group_cannot_send_to_the_l
         "['10.41.0.0/19', '10.41.32.0/19', '10.41.64.0/19'] of load balancer 'triton-text-embedder-us-west-2-alb' on "
         "listener port(s) [443]; allow egress on the listener port to the VPC CIDR"
     ]
+
+
+def test_kubernetes_provider_waits_for_the_deployer_rule_so_a_fresh_stack_does_not_race_it() -> None:
+    result = preview_of("staging")
+    g = Graph(result)
+    rule = next(r for r in result.of_type(INGRESS_RULE) if "-deployer-" in r.name)
+    provider = next(r for r in result.resources if r.type == "pulumi:providers:kubernetes" and r.name == "eks-k8s")
+    assert rule.urn in provider.dependencies
+    assert g.deps(rule, CLUSTER)
