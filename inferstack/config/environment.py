@@ -214,6 +214,11 @@ class Cluster(_Model):
     mig_strategy: Literal["none", "single", "mixed"] = Field(
         default="none", description="NVIDIA device-plugin MIG strategy."
     )
+    autoscaling_service_linked_role: Literal["create", "existing"] = Field(
+        default="create",
+        description="'create': the stack creates AWSServiceRoleForAutoScaling (named by the environment key's "
+        "policy) before the key; 'existing': the account already has it (or import it into the stack instead).",
+    )
     deployer: Deployer | None = Field(
         default=None,
         description="How the deploy job reaches the API server (the program also deploys Kubernetes resources). "
