@@ -609,7 +609,9 @@ class TritonService(pulumi.ComponentResource):
         # pkg/targetgroupbinding/networking_manager.go resolveEndpointSGForENI) authorize the rule on the SG of the
         # pod's ENI, i.e. the EKS cluster SG, which its tag-scoped IAM policy (`aws:ResourceTag/elbv2.k8s.aws/cluster`)
         # does not cover: AccessDenied, no rule, no healthy targets (issue 12, defect 2). Tagging the cluster SG with
-        # that key instead would also hand the controller ec2:DeleteSecurityGroup on it.
+        # that key instead would also hand the controller ec2:DeleteSecurityGroup on it. The controller's GC of the
+        # cluster SG only revokes rules whose description carries `elbv2.k8s.aws/targetGroupBinding=shared`
+        # (networking_manager.go l.205/487), so this rule's description must not use that label.
         pods_from_alb = aws.vpc.SecurityGroupIngressRule(
             f"{name}-pods-from-alb",
             security_group_id=args["pod_security_group_id"],
