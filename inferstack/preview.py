@@ -144,6 +144,7 @@ def _summary_lines(result: PreviewResult) -> list[str]:
         out.append("Outputs:")
         for key in sorted(result.outputs):
             out.append(f"  {key}: {json.dumps(to_plain(result.outputs[key]), sort_keys=True)}")
+    out += _cold_start_lines(result)
     if result.violations:
         out.append(f"Policy violations ({len(result.violations)}):")
         for v in result.violations:
@@ -156,6 +157,28 @@ def _summary_lines(result: PreviewResult) -> list[str]:
         m = result.cost["monthly_usd"]
         out.append(f"Estimated monthly cost: ${m['baseline']:,.2f} baseline, ${m['peak']:,.2f} peak (USD)")
     return out
+
+
+def _cold_start_lines(result: PreviewResult) -> list[str]:
+    """The `cold_start` output (stacks/serving.py) as one arithmetic line per deployment."""
+    budgets = to_plain(result.outputs.get("cold_start")) if result.outputs else None
+    if not isinstance(budgets, dict) or not budgets:
+        return []
+    lines = ["Cold-start budget (per deployment):"]
+    for model in sorted(budgets):
+        b = budgets[model]
+        if not isinstance(b, dict):
+            continue
+        if "startup_probe" in b:
+            limits = f"startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB"
+        else:
+            limits = (
+                f"ModelDataDownloadTimeoutInSeconds {b.get('model_data_download_timeout_seconds')}, "
+                f"ContainerStartupHealthCheckTimeoutInSeconds {b.get('container_startup_health_check_timeout_seconds')}"
+            )
+        lines.append(f"  {model} ({b.get('target')}): {b.get('formula')}")
+        lines.append(f"      {limits}; assumes {b.get('assumptions')}")
+    return lines
 
 
 def render_text(result: PreviewResult) -> str:

@@ -12,7 +12,8 @@ import pulumi_aws as aws
 
 from components.sagemaker_endpoint import SageMakerEndpoint
 from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
-from inferstack.artifacts import baseline_prefix
+from inferstack import coldstart
+from inferstack.artifacts import baseline_prefix, sagemaker_archive_bytes, triton_repository_bytes
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
@@ -36,6 +37,38 @@ def _inputs(rs: RegionStack) -> tuple[PlatformOutputs, RegistryOutputs, Alerting
     return rs.platform, rs.registry, rs.alerting
 
 
+def _download_bytes(ctx: StackContext, d: Deployment) -> int:
+    """Bytes a new replica fetches: the whole Triton repository on EKS, one version's archive on SageMaker."""
+    package = ctx.packages[d.model]
+    if package.repository is None:
+        return int((package.artifact_size_gib or 0) * coldstart.GIB)
+    model_dir = ctx.root / "model_packages" / d.model / package.repository
+    if d.target == "triton-eks":
+        return triton_repository_bytes(model_dir)
+    return sagemaker_archive_bytes(model_dir, d.version)
+
+
+def cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
+    """The cold-start budget of one deployment (same in every region)."""
+    image = coldstart.TRITON_IMAGE_BYTES if d.target == "triton-eks" else 0
+    return coldstart.cold_start(download_bytes=_download_bytes(ctx, d), image_bytes=image)
+
+
+def _check_node_disk(group_name: str, disk_gib: int, scratch_gib: int, pods_per_node: int, model: str) -> None:
+    """Every GPU pod's scratch + the Triton image must fit the node's root volume above kubelet's eviction line."""
+    image_gib = coldstart.TRITON_IMAGE_BYTES / coldstart.GIB
+    # kubelet's default hard eviction threshold nodefs.available<10% (Kubernetes "Node-pressure Eviction").
+    usable = disk_gib * 0.9
+    need = scratch_gib * pods_per_node + image_gib
+    if need > usable:
+        raise ValueError(
+            f"deployment {model}: {pods_per_node} pod(s) per node x {scratch_gib} GiB scratch + {image_gib:.1f} GiB "
+            f"Triton image = {need:.1f} GiB exceeds 90% of gpu_node_groups[{group_name}].disk_size_gib={disk_gib} "
+            f"({usable:.1f} GiB before kubelet evicts); raise disk_size_gib to at least "
+            f"{int(need / 0.9) + 1} or shrink the model repository"
+        )
+
+
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     platform, registry, alerting = _inputs(rs)
     assert d.replicas is not None and d.gpu_node_group is not None
@@ -47,6 +80,11 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     cpu = max(1, smallest.vcpu - 1)
     memory_gib = max(2, int(smallest.memory_gib * 0.75))
     package = ctx.packages[d.model]
+    budget = cold_start(ctx, d)
+    scratch = coldstart.scratch_gib(budget.download_bytes)
+    period, threshold = coldstart.startup_probe(budget)
+    pods_per_node = max(EC2_TYPES[t].gpus for t in group_cfg.instance_types) // d.gpus_per_replica
+    _check_node_disk(group_cfg.name, group_cfg.disk_size_gib, scratch, max(1, pods_per_node), d.model)
     service = TritonService(
         f"triton-{d.model}{rs.suffix}",
         {
@@ -73,6 +111,10 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "cpu": str(cpu),
             "memory": f"{memory_gib}Gi",
             "queue_time_target_us": d.autoscaling.queue_time_us,
+            "startup_period_seconds": period,
+            "startup_failure_threshold": threshold,
+            "scratch_gib": scratch,
+            "image_pull_seconds": budget.total_seconds - budget.startup_seconds,
             "canary_version": d.rollout.canary_version if d.rollout.strategy == "canary" else None,
             "canary_percent": d.rollout.canary_percent,
             "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
@@ -108,6 +150,10 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     package = ctx.packages[d.model]
     asynchronous = d.target == "sagemaker-async"
     bucket = registry.bucket_name
+    try:
+        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(cold_start(ctx, d))
+    except coldstart.ColdStartError as exc:
+        raise ValueError(f"deployment {d.model}: {exc}") from None
     endpoint = SageMakerEndpoint(
         f"sm-{d.model}{rs.suffix}",
         {
@@ -146,6 +192,8 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "invocations_per_instance": d.autoscaling.invocations_per_instance,
             "backlog_per_instance": d.autoscaling.backlog_per_instance,
             "off_hours_schedule": d.autoscaling.off_hours_schedule,
+            "model_download_timeout_seconds": download_timeout,
+            "container_startup_timeout_seconds": startup_timeout,
             "data_capture": d.data_capture.enabled,
             "capture_sampling_percent": d.data_capture.sampling_percent,
             "baseline_s3_prefix": pulumi.Output.concat("s3://", bucket, "/", baseline_prefix(d.model, d.version))
@@ -165,3 +213,20 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
             _triton(ctx, rs, d)
         else:
             _sagemaker(ctx, rs, d)
+    if rs.is_primary:
+        # Printed by `inferstack preview` like the failover budget: the arithmetic behind probes and timeouts.
+        pulumi.export("cold_start", {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments})
+
+
+def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
+    budget = cold_start(ctx, d)
+    out: dict[str, object] = {"target": d.target, **budget.to_json()}
+    if d.target == "triton-eks":
+        period, threshold = coldstart.startup_probe(budget)
+        out["startup_probe"] = f"{threshold} x {period}s = {threshold * period}s"
+        out["scratch_gib"] = coldstart.scratch_gib(budget.download_bytes)
+    else:
+        download, startup = coldstart.sagemaker_timeouts(budget)
+        out["model_data_download_timeout_seconds"] = download
+        out["container_startup_health_check_timeout_seconds"] = startup
+    return out
