@@ -65,6 +65,9 @@ def validate() -> None:
     """Validate every environment file and model package manifest."""
     project = project_or_fail()
     envs, packages, errors = load_all(project)
+    from inferstack.packages.validate import package_problems
+
+    errors += package_problems(project, sorted(packages))  # the checks of `package validate`, minus the ONNX run
     if errors:
         for message in errors:
             err.print(f"error: {message}", markup=False)

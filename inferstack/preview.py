@@ -52,6 +52,7 @@ def run_preview(
     """Preview `env_name` offline. InputError for bad input; nothing is written anywhere."""
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
+    _require_valid_packages(project, sorted({d.model for d in env.deployments}))
     config, secret_keys = stack_config(project, stack)
     if config.get("inferstack:environment", env_name) != env_name:
         raise InputError(
@@ -84,6 +85,15 @@ def run_preview(
     if estimate_cost:
         attach_cost(result, env)
     return result
+
+
+def _require_valid_packages(project: Project, names: list[str]) -> None:
+    """The deployed packages pass the checks of `package validate` (without the ONNX run), or InputError."""
+    from inferstack.packages.validate import package_problems
+
+    problems = package_problems(project, names)
+    if problems:
+        raise InputError("\n".join(problems))
 
 
 def attach_violations(result: PreviewResult, env: Any) -> None:

@@ -31,7 +31,7 @@ from inferstack.packages.build import read_built
 from inferstack.packages.errors import PackageError
 from inferstack.packages.naming import package_group_name
 from inferstack.packages.registry import PENDING, RegisteredVersion, find_version, group_exists
-from inferstack.packages.validate import PackageRef
+from inferstack.packages.validate import PackageRef, require_valid
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 DEFAULT_SAGEMAKER_INSTANCE = "ml.g4dn.xlarge"
@@ -219,6 +219,11 @@ def _inference_specification(ref: PackageRef, env: Environment, region: str, s3_
     return spec
 
 
+def _check_package(ref: PackageRef) -> None:
+    """The checks of `package validate` before anything is uploaded (the package may have changed since the build)."""
+    require_valid(ref)
+
+
 def publish_package(
     ref: PackageRef,
     env: Environment,
@@ -228,6 +233,7 @@ def publish_package(
     bucket: str | None = None,
     kms_key_id: str | None = None,
 ) -> PublishResult:
+    _check_package(ref)
     v = ref.check_version(version)
     path, _, digest = read_built(ref, v)
     group = package_group_name(env.name, ref.name)

@@ -308,6 +308,15 @@ class _Checker:
                 f"version {self.pkg.version} has no directory "
                 f"{self.pkg.repository}/{self.pkg.version}/ (found {versions or 'none'}); add it or fix version",
             )
+        newer = [v for v in versions if v > self.pkg.version]
+        if newer:
+            self.problem(
+                self.ref.manifest_rel,
+                "version",
+                f"version {self.pkg.version} is not the newest: {self.pkg.repository}/ also holds "
+                f"{', '.join(map(str, newer))}/, and `package build` builds `version` by default; set "
+                f"version: {max(newer)} (or move the unfinished directory out of the package)",
+            )
         found = []
         for v in versions:
             path = self.ref.model_dir / str(v) / MODEL_FILES[self.pkg.backend]
@@ -598,13 +607,23 @@ def _instance_types(env: Environment, target: str, node_group: str | None, insta
     return [instance_type] if instance_type else []
 
 
-def validate_package(ref: PackageRef) -> ValidationReport:
-    """Run every check; PackageError carries all problems (one per paragraph)."""
+def validate_package(ref: PackageRef, *, deep: bool = True) -> ValidationReport:
+    """Run every check; PackageError carries all problems (one per paragraph).
+
+    `deep=False` is the quick set that `inferstack validate` and `preview` run on every package: schema,
+    manifest rules, config.pbtxt parsed as a Triton ModelConfig and compared, version directories and
+    model files (newest directory == `version`), drift baseline, GPU memory fit. It skips loading the ONNX
+    graphs and the onnxruntime sample run (their imports alone take ~0.5 s); `package validate`, `build`
+    and `publish` run everything.
+    """
     checker = _Checker(ref)
     checker.ok(f"{ref.manifest_rel} matches the manifest schema")
     checker.manifest_rules()
     if ref.manifest.repository is None:
         checker.ok(f"external artifact {ref.manifest.artifact_uri}: graph and sample checks need a local repository")
+    elif not deep:
+        if checker.config() is not None:
+            checker.versions()
     elif checker.config() is not None:
         sample = checker.sample()
         for version, path in checker.versions():
@@ -618,3 +637,23 @@ def validate_package(ref: PackageRef) -> ValidationReport:
     if checker.report.problems:
         raise PackageError("\n".join(checker.report.problems))
     return checker.report
+
+
+def package_problems(project: Project, names: list[str], *, deep: bool = False) -> list[str]:
+    """The problems of each named package (resolved by name), one message per package; empty when all are valid.
+
+    The one validator `inferstack validate`, `preview`, `package build` and `package publish` share with
+    `package validate` (see `validate_package` for what `deep` adds).
+    """
+    messages = []
+    for name in names:
+        try:
+            validate_package(resolve_package(project, name), deep=deep)
+        except InputError as exc:  # PackageError included
+            messages.append(exc.message)
+    return messages
+
+
+def require_valid(ref: PackageRef) -> ValidationReport:
+    """Every `package validate` check, for `package build` and `publish`: PackageError on any problem."""
+    return validate_package(ref, deep=True)
