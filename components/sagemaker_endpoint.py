@@ -95,11 +95,13 @@ class SageMakerEndpointArgs(TypedDict):
     off_hours_schedule: NotRequired[bool]
     """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
     data_capture: NotRequired[bool]
-    """Default: False. Capture requests/responses (KMS) and run hourly data-quality drift monitoring."""
+    """Default: False. Capture requests/responses (KMS); with `baseline_s3_prefix`, also run hourly data-quality
+    drift monitoring against that baseline."""
     capture_sampling_percent: NotRequired[int]
     """Default: 10. Percent of requests captured (1-100)."""
     baseline_s3_prefix: NotRequired[pulumi.Input[str] | None]
-    """Default: None. s3:// prefix holding `statistics.json` and `constraints.json` of the drift baseline."""
+    """Default: None (no drift schedule). s3:// prefix holding `statistics.json` and `constraints.json` of the drift
+    baseline (written by `inferstack package publish`)."""
     model_download_timeout_seconds: NotRequired[int]
     """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the archive size
     (`inferstack.coldstart.sagemaker_timeouts`)."""
@@ -597,7 +599,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 )
 
         # -- drift: data-quality monitoring on captured traffic -----------------------------------------------
-        if capture:
+        # Only with a baseline: `inferstack package publish` writes statistics.json / constraints.json under
+        # baseline_s3_prefix before the version is registered; without one the job has nothing to compare to.
+        if capture and args.get("baseline_s3_prefix"):
             monitor_role = aws.iam.Role(
                 f"{name}-monitor",
                 assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),

@@ -546,7 +546,26 @@ class _Checker:
                 f"({sorted(names)}); name the input the statistics describe",
             )
             return
-        self.ok(f"drift baseline {self.ref.project.rel(path)} describes input {doc['input']!r}")
+        spec = next(t for t in self.pkg.inputs if t.name == doc["input"])
+        if any(d < 1 for d in spec.dims):
+            self.problem(
+                self.ref.manifest_rel,
+                "drift_baseline",
+                f"input {spec.name!r} has variable dims {spec.dims}; a drift baseline needs fixed-size rows",
+            )
+            return
+        from inferstack.packages.baseline import dataset_path, read_rows
+
+        try:
+            csv_path, _ = dataset_path(self.ref.directory, self.pkg.drift_baseline)
+            rows = read_rows(csv_path, math.prod(spec.dims))
+        except PackageError as exc:
+            self.problem(self.ref.project.rel(path), None, exc.message.split(" ==> ", 1)[-1])
+            return
+        self.ok(
+            f"drift baseline {self.ref.project.rel(path)} describes input {doc['input']!r} "
+            f"({len(rows)} rows in {self.ref.project.rel(csv_path)})"
+        )
 
     # -- GPU memory --------------------------------------------------------------------------------
 
