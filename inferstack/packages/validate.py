@@ -559,8 +559,8 @@ class _Checker:
         try:
             csv_path, _ = dataset_path(self.ref.directory, self.pkg.drift_baseline)
             rows = read_rows(csv_path, math.prod(spec.dims))
-        except PackageError as exc:
-            self.problem(self.ref.project.rel(path), None, exc.message.split(" ==> ", 1)[-1])
+        except PackageError as exc:  # the message names the file (and line) as an absolute path
+            self.report.problems.append(exc.message.replace(f"{self.ref.project.root}/", ""))
             return
         self.ok(
             f"drift baseline {self.ref.project.rel(path)} describes input {doc['input']!r} "
