@@ -149,3 +149,20 @@ def test_node_disk_too_small_for_the_scratch_of_its_pods_is_refused() -> None:
 def test_negative_sizes_are_refused() -> None:
     with pytest.raises(coldstart.ColdStartError, match="non-negative"):
         coldstart.cold_start(download_bytes=-1)
+
+
+def test_an_external_artifact_must_declare_its_size_so_scratch_and_timeouts_can_be_derived() -> None:
+    from inferstack.config.model_package import ModelPackage
+
+    base = {
+        "name": "big-llm",
+        "version": 1,
+        "owner": "ml",
+        "backend": "python",
+        "artifact_uri": "s3://bucket/big-llm/model.tar.gz",
+        "gpu_memory_gib": 20,
+        "latency_slo": {"p99_ms": 500},
+    }
+    with pytest.raises(ValueError, match="artifact_uri needs artifact_size_gib"):
+        ModelPackage.model_validate(base)
+    assert ModelPackage.model_validate({**base, "artifact_size_gib": 12}).artifact_size_gib == 12
