@@ -12,8 +12,8 @@ import pulumi_aws as aws
 
 from components.sagemaker_endpoint import SageMakerEndpoint
 from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
-from inferstack import coldstart
-from inferstack.artifacts import baseline_prefix, sagemaker_archive_bytes, triton_repository_bytes
+from inferstack import coldstart, coldstart_checks
+from inferstack.artifacts import baseline_prefix
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
@@ -37,36 +37,9 @@ def _inputs(rs: RegionStack) -> tuple[PlatformOutputs, RegistryOutputs, Alerting
     return rs.platform, rs.registry, rs.alerting
 
 
-def _download_bytes(ctx: StackContext, d: Deployment) -> int:
-    """Bytes a new replica fetches: the whole Triton repository on EKS, one version's archive on SageMaker."""
-    package = ctx.packages[d.model]
-    if package.repository is None:
-        return int((package.artifact_size_gib or 0) * coldstart.GIB)
-    model_dir = ctx.root / "model_packages" / d.model / package.repository
-    if d.target == "triton-eks":
-        return triton_repository_bytes(model_dir)
-    return sagemaker_archive_bytes(model_dir, d.version)
-
-
 def cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
     """The cold-start budget of one deployment (same in every region)."""
-    image = coldstart.TRITON_IMAGE_BYTES if d.target == "triton-eks" else 0
-    return coldstart.cold_start(download_bytes=_download_bytes(ctx, d), image_bytes=image)
-
-
-def _check_node_disk(group_name: str, disk_gib: int, scratch_gib: int, pods_per_node: int, model: str) -> None:
-    """Every GPU pod's scratch + the Triton image must fit the node's root volume above kubelet's eviction line."""
-    image_gib = coldstart.TRITON_IMAGE_BYTES / coldstart.GIB
-    # kubelet's default hard eviction threshold nodefs.available<10% (Kubernetes "Node-pressure Eviction").
-    usable = disk_gib * 0.9
-    need = scratch_gib * pods_per_node + image_gib
-    if need > usable:
-        raise ValueError(
-            f"deployment {model}: {pods_per_node} pod(s) per node x {scratch_gib} GiB scratch + {image_gib:.1f} GiB "
-            f"Triton image = {need:.1f} GiB exceeds 90% of gpu_node_groups[{group_name}].disk_size_gib={disk_gib} "
-            f"({usable:.1f} GiB before kubelet evicts); raise disk_size_gib to at least "
-            f"{int(need / 0.9) + 1} or shrink the model repository"
-        )
+    return coldstart_checks.budget(ctx.root, ctx.packages[d.model], d)
 
 
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
@@ -83,8 +56,10 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     budget = cold_start(ctx, d)
     scratch = coldstart.scratch_gib(budget.download_bytes)
     period, threshold = coldstart.startup_probe(budget)
-    pods_per_node = max(EC2_TYPES[t].gpus for t in group_cfg.instance_types) // d.gpus_per_replica
-    _check_node_disk(group_cfg.name, group_cfg.disk_size_gib, scratch, max(1, pods_per_node), d.model)
+    pods = coldstart_checks.pods_per_node(ctx.env, d)
+    disk_problem = coldstart_checks.node_disk_problem(group_cfg.name, group_cfg.disk_size_gib, scratch, pods, d.model)
+    if disk_problem:
+        raise ValueError(disk_problem)
     service = TritonService(
         f"triton-{d.model}{rs.suffix}",
         {

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 
-from inferstack import coldstart
+from inferstack import coldstart, coldstart_checks
 from inferstack.config.loader import InputError, Project
 from inferstack.engine.model import PreviewResult, Resource
 from inferstack.preview import render_text, run_preview
-from stacks import program, serving
+from stacks import program
 from tests.conftest import preview_of
 from tests.packages_helpers import copy_project
 
@@ -141,9 +142,10 @@ def test_scratch_is_the_repository_with_headroom_and_never_below_two_gib() -> No
 
 
 def test_node_disk_too_small_for_the_scratch_of_its_pods_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"4 pod\(s\) per node x 40 GiB scratch .*disk_size_gib=100 .* at least 194"):
-        serving._check_node_disk("l4", 100, 40, 4, "big")
-    serving._check_node_disk("l4", 200, 9, 1, "ok")
+    problem = coldstart_checks.node_disk_problem("l4", 100, 40, 4, "big")
+    assert problem is not None
+    assert re.search(r"4 pod\(s\) per node x 40 GiB scratch .*disk_size_gib=100 .* at least 194", problem)
+    assert coldstart_checks.node_disk_problem("l4", 200, 9, 1, "ok") is None
 
 
 def test_negative_sizes_are_refused() -> None:
@@ -166,3 +168,34 @@ def test_an_external_artifact_must_declare_its_size_so_scratch_and_timeouts_can_
     with pytest.raises(ValueError, match="artifact_uri needs artifact_size_gib"):
         ModelPackage.model_validate(base)
     assert ModelPackage.model_validate({**base, "artifact_size_gib": 12}).artifact_size_gib == 12
+
+
+def test_validate_refuses_an_archive_sagemaker_cannot_fetch_in_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from inferstack.cli import app
+
+    copy_project(tmp_path)
+    _sparse(tmp_path / "model_packages/fraud-scorer/triton/fraud-scorer/7/weights.bin", 200 * GIB)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate"])
+    assert result.exit_code == 2, result.output
+    assert "environments/dev.yaml ==> at deployments[1] (fraud-scorer)" in result.output
+    assert "ModelDataDownloadTimeoutInSeconds would need 5053s" in result.output
+
+
+def test_validate_refuses_a_triton_repository_the_gpu_nodes_disk_cannot_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from inferstack.cli import app
+
+    copy_project(tmp_path)
+    _sparse(tmp_path / "model_packages/text-embedder/triton/text-embedder/3/weights.bin", 150 * GIB)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate"])
+    assert result.exit_code == 2, result.output
+    assert "GiB Triton image = " in result.output and "raise disk_size_gib to at least" in result.output

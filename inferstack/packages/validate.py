@@ -610,9 +610,23 @@ def _graph_dims_match(graph: list[int], declared: list[int]) -> bool:
     return all(g == -1 if w == -1 else g in (w, -1) for g, w in zip(graph, declared, strict=True))
 
 
+_ENV_CACHE: dict[tuple[Path, tuple[tuple[str, int], ...]], dict[str, Environment]] = {}
+
+
 def _environments(project: Project) -> dict[str, Environment]:
+    """Every loadable environment, parsed once per set of file versions (validate checks several packages)."""
+    names = project.environment_names()
+    stamp = tuple((n, (project.environments_dir / f"{n}.yaml").stat().st_mtime_ns) for n in names)
+    key = (project.root.resolve(), stamp)
+    if key not in _ENV_CACHE:
+        _ENV_CACHE.clear()
+        _ENV_CACHE[key] = _load_environments(project, names)
+    return _ENV_CACHE[key]
+
+
+def _load_environments(project: Project, names: list[str]) -> dict[str, Environment]:
     envs = {}
-    for name in project.environment_names():
+    for name in names:
         try:
             envs[name] = load_environment(project, name, check_packages=False)
         except InputError:
