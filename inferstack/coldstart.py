@@ -214,6 +214,18 @@ def sagemaker_timeouts(budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT
     return min(download, high), min(startup, high)
 
 
+def sagemaker_text(budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT_FLOOR_SECONDS) -> str:
+    """The arithmetic behind `sagemaker_timeouts`, one line."""
+    download, startup = sagemaker_timeouts(budget, floor_seconds)
+    size = f"{budget.download_bytes / GIB:.2f} GiB" if budget.download_bytes >= GIB else f"{budget.download_bytes:,} B"
+    return (
+        f"{size} archive: download {budget.download_seconds:.1f}s x {budget.safety_factor:g} -> "
+        f"ModelDataDownloadTimeoutInSeconds {download}; load {budget.load_seconds:.1f}s + engine start "
+        f"{budget.engine_start_seconds:g}s x {budget.safety_factor:g} -> ContainerStartupHealthCheckTimeoutInSeconds "
+        f"{startup} (each at least {floor_seconds}s, at most {SAGEMAKER_TIMEOUT_RANGE[1]}s)"
+    )
+
+
 def scratch_gib(download_bytes: int, headroom: float = 1.25, fixed_gib: int = 1, minimum_gib: int = 2) -> int:
     """Size of the `/tmp` volume Triton localizes the repository into: bytes x headroom + fixed room
     (AWS SDK files under HOME=/tmp, logs), rounded up to a whole GiB, at least `minimum_gib`."""

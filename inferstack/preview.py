@@ -179,15 +179,10 @@ def _cold_start_lines(result: PreviewResult) -> list[str]:
         b = budgets[model]
         if not isinstance(b, dict):
             continue
-        if "startup_probe" in b:
-            limits = f"startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB"
-        else:
-            limits = (
-                f"ModelDataDownloadTimeoutInSeconds {b.get('model_data_download_timeout_seconds')}, "
-                f"ContainerStartupHealthCheckTimeoutInSeconds {b.get('container_startup_health_check_timeout_seconds')}"
-            )
         lines.append(f"  {model} ({b.get('target')}): {b.get('formula')}")
-        lines.append(f"      {limits}; assumes {b.get('assumptions')}")
+        if "startup_probe" in b:
+            lines.append(f"      startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB")
+        lines.append(f"      assumes {b.get('assumptions')}")
     return lines
 
 

@@ -202,6 +202,7 @@ def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
         out["scratch_gib"] = coldstart.scratch_gib(budget.download_bytes)
     else:
         download, startup = coldstart.sagemaker_timeouts(budget)
+        out["formula"] = coldstart.sagemaker_text(budget)
         out["model_data_download_timeout_seconds"] = download
         out["container_startup_health_check_timeout_seconds"] = startup
     return out

@@ -199,3 +199,11 @@ def test_validate_refuses_a_triton_repository_the_gpu_nodes_disk_cannot_hold(
     result = CliRunner().invoke(app, ["validate"])
     assert result.exit_code == 2, result.output
     assert "GiB Triton image = " in result.output and "raise disk_size_gib to at least" in result.output
+
+
+def test_sagemaker_arithmetic_names_both_timeouts_and_their_floor() -> None:
+    budget = coldstart.cold_start(download_bytes=30 * GIB)
+    assert coldstart.sagemaker_text(budget) == (
+        "30.00 GiB archive: download 379.0s x 2 -> ModelDataDownloadTimeoutInSeconds 758; load 122.9s + engine "
+        "start 60s x 2 -> ContainerStartupHealthCheckTimeoutInSeconds 600 (each at least 600s, at most 3600s)"
+    )
