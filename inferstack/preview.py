@@ -155,10 +155,6 @@ def _component_tree(result: PreviewResult) -> list[tuple[int, str]]:
 
 def _summary_lines(result: PreviewResult) -> list[str]:
     out: list[str] = []
-    deployer = to_plain(result.outputs.get("deployer"))
-    if isinstance(deployer, dict) and deployer.get("summary"):
-        out.append(f"Deployer: {deployer['summary']}")
-    out += _cold_start_lines(result)
     if result.violations:
         out.append(f"Policy violations ({len(result.violations)}):")
         for v in result.violations:
@@ -193,7 +189,12 @@ def _cold_start_lines(result: PreviewResult) -> list[str]:
 
 
 def _output_lines(result: PreviewResult) -> list[str]:
+    """After the summary (violations, cost): how the deployer reaches the cluster, cold-start budgets, outputs."""
     out: list[str] = []
+    deployer = to_plain(result.outputs.get("deployer"))
+    if isinstance(deployer, dict) and deployer.get("summary"):
+        out.append(f"Deployer: {deployer['summary']}")
+    out += _cold_start_lines(result)
     if result.outputs:
         out.append("Outputs:")
         for key in sorted(result.outputs):
