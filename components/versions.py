@@ -1,52 +1,36 @@
-"""Every pinned version the platform components install, in one place.
+"""Every pinned version the platform components install, in one place, as dated data.
 
-Bump here, preview, and the diff shows exactly which add-ons and charts change. EKS managed add-on
-versions are pinned per Kubernetes minor version (check a new pin with
-`aws eks describe-addon-versions --kubernetes-version 1.31 --addon-name coredns`); Helm charts are pinned
-by chart version, and the cluster-autoscaler image follows the Kubernetes minor version as upstream asks.
+`KUBERNETES_MINORS` is the source: per Kubernetes minor its EKS release, end of standard and end of
+extended support dates, and the EKS managed add-on and cluster-autoscaler pins for that minor. The public
+tables the components read (`EKS_ADDON_VERSIONS`, `SUPPORTED_KUBERNETES_VERSIONS`,
+`CLUSTER_AUTOSCALER_IMAGE_TAGS`, `HELM_CHARTS`) are derived from it. Bump here, preview, and the diff shows
+exactly which add-ons and charts change.
+
+Lifecycle (EKS user guide, "Understand the Kubernetes version lifecycle on EKS", read 2026-12-02 via search):
+a minor has 14 months of standard support from its EKS release, then 12 months of extended support at
+$0.60 per cluster-hour instead of $0.10 (AWS containers blog "Amazon EKS extended support for Kubernetes
+versions pricing"); past the end of extended support a cluster is auto-upgraded and the version can no longer
+be created. Dates: /work/shared/reference/eks_versions.md (endoflife.date/amazon-eks and the EKS release
+calendar), cross-checked with endoflife.date/amazon-eks via search on 2026-12-02. 1.36 is not listed: its EKS
+release and support dates could not be confirmed offline (the EKS kube-proxy page lists a 1.36 add-on, so it
+exists); add it with its dates once confirmed.
+
+This data ages: `check_fresh()` fails (the config loader turns it into an `inferstack validate` error and a
+test runs it) once today is past the newest minor's end of standard support.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
+from typing import Literal
 
-# EKS managed add-ons per Kubernetes version.
-EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
-    "1.30": {
-        "vpc-cni": "v1.19.2-eksbuild.1",
-        "kube-proxy": "v1.30.9-eksbuild.3",
-        "coredns": "v1.11.4-eksbuild.2",
-        "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
-    },
-    "1.31": {
-        "vpc-cni": "v1.19.2-eksbuild.1",
-        "kube-proxy": "v1.31.3-eksbuild.2",
-        "coredns": "v1.11.4-eksbuild.2",
-        "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
-    },
-    "1.32": {
-        "vpc-cni": "v1.19.2-eksbuild.1",
-        "kube-proxy": "v1.32.0-eksbuild.2",
-        "coredns": "v1.11.4-eksbuild.2",
-        "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
-    },
-    "1.33": {
-        "vpc-cni": "v1.19.5-eksbuild.1",
-        "kube-proxy": "v1.33.0-eksbuild.2",
-        "coredns": "v1.12.1-eksbuild.2",
-        "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
-    },
-}
+SupportStatus = Literal["standard", "extended", "ended", "unknown"]
 
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = tuple(EKS_ADDON_VERSIONS)
+WARN_DAYS_BEFORE_END_OF_STANDARD = 60
+"""The supported-version policy warns this many days before a minor leaves standard support."""
 
-# cluster-autoscaler's image must match the cluster's Kubernetes minor version.
-CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
-    "1.30": "v1.30.3",
-    "1.31": "v1.31.1",
-    "1.32": "v1.32.1",
-    "1.33": "v1.33.0",
-}
+VERSIONS_FILE = "components/versions.py"
 
 
 @dataclass(frozen=True)
@@ -58,6 +42,163 @@ class HelmChart:
     version: str
 
 
+@dataclass(frozen=True)
+class KubernetesMinor:
+    """One Kubernetes minor on EKS: its support calendar and what inferstack pins for it."""
+
+    minor: str
+    eks_release: datetime.date
+    end_of_standard_support: datetime.date
+    end_of_extended_support: datetime.date
+    addons: dict[str, str] = field(default_factory=dict)
+    """EKS managed add-on name -> addon_version; empty when inferstack has no pins for this minor."""
+    cluster_autoscaler_image_tag: str | None = None
+    """registry.k8s.io/autoscaling/cluster-autoscaler tag; its minor must equal the cluster's."""
+
+    def status(self, today: datetime.date) -> SupportStatus:
+        if today <= self.end_of_standard_support:
+            return "standard"
+        if today <= self.end_of_extended_support:
+            return "extended"
+        return "ended"
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.addons) and self.cluster_autoscaler_image_tag is not None
+
+
+def _d(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+KUBERNETES_MINORS: dict[str, KubernetesMinor] = {
+    m.minor: m
+    for m in (
+        # Past the end of extended support: kept for the calendar (the policy names the dates), no pins.
+        KubernetesMinor("1.29", _d("2024-01-23"), _d("2025-03-23"), _d("2026-03-23")),
+        KubernetesMinor("1.30", _d("2024-05-23"), _d("2025-07-23"), _d("2026-07-23")),
+        KubernetesMinor("1.31", _d("2024-09-26"), _d("2025-11-26"), _d("2026-11-26")),
+        # In extended support on 2026-12-02 (priced at $0.60/h). Pins carried over from the previous table
+        # (not re-verified in this change).
+        KubernetesMinor(
+            "1.32",
+            _d("2025-01-25"),
+            _d("2026-03-23"),
+            _d("2027-03-23"),
+            addons={
+                "vpc-cni": "v1.19.2-eksbuild.1",
+                "kube-proxy": "v1.32.0-eksbuild.2",
+                "coredns": "v1.11.4-eksbuild.2",
+                "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
+            },
+            cluster_autoscaler_image_tag="v1.32.1",
+        ),
+        KubernetesMinor(
+            "1.33",
+            _d("2025-05-28"),
+            _d("2026-07-29"),
+            _d("2027-07-29"),
+            addons={
+                "vpc-cni": "v1.19.5-eksbuild.1",
+                "kube-proxy": "v1.33.0-eksbuild.2",
+                "coredns": "v1.12.1-eksbuild.2",
+                "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+            },
+            cluster_autoscaler_image_tag="v1.33.0",
+        ),
+        # Standard support ends on 2026-12-02 itself: no pins, use 1.35.
+        KubernetesMinor("1.34", _d("2025-10-06"), _d("2026-12-02"), _d("2027-12-02")),
+        KubernetesMinor(
+            "1.35",
+            _d("2026-01-28"),
+            _d("2027-03-27"),
+            _d("2028-03-27"),
+            addons={
+                # Not confirmed for 1.35: the EKS VPC CNI add-on ships one version for every minor; the newest
+                # table read offline (docs.aws.amazon.com/ja_jp/eks/latest/userguide/pod-networking.html, read
+                # 2026-12-02 via search) lists v1.20.1-eksbuild.3 for 1.27-1.33. Check with
+                # `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name vpc-cni`.
+                "vpc-cni": "v1.20.1-eksbuild.3",
+                # Confirmed: EKS user guide "Manage kube-proxy", table of add-on versions per minor
+                # (docs.aws.amazon.com/ja_jp/eks/latest/userguide/managing-kube-proxy.md, read 2026-12-02 via
+                # search: 1.35 -> v1.35.3-eksbuild.13).
+                "kube-proxy": "v1.35.3-eksbuild.13",
+                # Not confirmed for 1.35: "Manage CoreDNS" (docs.aws.amazon.com/eks/latest/userguide/
+                # managing-coredns.html, read 2026-12-02 via search) lists v1.12.4-eksbuild.1 for 1.33 and 1.34;
+                # no 1.35 row was readable offline.
+                "coredns": "v1.12.4-eksbuild.1",
+                # Not confirmed for 1.35: carried over from the 1.33 pin (the agent is not minor-specific);
+                # no version table for eks-pod-identity-agent was readable offline.
+                "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+            },
+            # Confirmed: git tag cluster-autoscaler-1.35.2 (2026-07-22) in github:kubernetes/autoscaler
+            # (snapshot 2026-08-22); the image is registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2.
+            cluster_autoscaler_image_tag="v1.35.2",
+        ),
+    )
+}
+
+ADDON_NAMES: tuple[str, ...] = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
+"""The add-ons every pinned minor carries; a minor's `addons` may hold more (e.g. an
+`amazon-cloudwatch-observability` pin), read by the component that installs it."""
+
+
+def minor(version: str) -> KubernetesMinor | None:
+    """The calendar row of `version` ("1.35"), or None when the calendar does not know it."""
+    return KUBERNETES_MINORS.get(version)
+
+
+def support_status(version: str, today: datetime.date | None = None) -> SupportStatus:
+    """standard / extended / ended on `today` (default: the real today), unknown for a minor not in the table."""
+    row = minor(version)
+    return row.status(today or datetime.date.today()) if row else "unknown"
+
+
+def creatable_minors(today: datetime.date | None = None) -> tuple[str, ...]:
+    """Pinned minors a new cluster can still be created with on `today` (standard or extended support)."""
+    day = today or datetime.date.today()
+    return tuple(m.minor for m in KUBERNETES_MINORS.values() if m.pinned and m.status(day) != "ended")
+
+
+def newest_minor() -> KubernetesMinor:
+    return max(KUBERNETES_MINORS.values(), key=lambda m: tuple(int(p) for p in m.minor.split(".")))
+
+
+def check_fresh(today: datetime.date | None = None) -> str | None:
+    """None while the newest minor is in standard support on `today`; else the message saying what to update."""
+    day = today or datetime.date.today()
+    newest = newest_minor()
+    if day <= newest.end_of_standard_support:
+        return None
+    return (
+        f"{VERSIONS_FILE} ==> the newest Kubernetes minor in the versions table, {newest.minor}, left EKS standard "
+        f"support on {newest.end_of_standard_support.isoformat()} (today is {day.isoformat()}); add the next minor "
+        "with its EKS release, end of standard and end of extended support dates and its add-on and "
+        "cluster-autoscaler pins, then move the environments to it"
+    )
+
+
+# -- the public tables the components read (derived) ------------------------------------------------
+
+EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    m.minor: dict(m.addons) for m in KUBERNETES_MINORS.values() if m.pinned
+}
+"""EKS managed add-ons per Kubernetes minor (check a pin with
+`aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name coredns`)."""
+
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = creatable_minors()
+"""Pinned minors that are not past the end of extended support today."""
+
+DEFAULT_KUBERNETES_VERSION = "1.35"
+"""The minor components default to; in standard support until 2027-03-27."""
+
+CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
+    m.minor: m.cluster_autoscaler_image_tag
+    for m in KUBERNETES_MINORS.values()
+    if m.pinned and m.cluster_autoscaler_image_tag is not None
+}
+"""cluster-autoscaler's image must match the cluster's Kubernetes minor version."""
+
 HELM_CHARTS: dict[str, HelmChart] = {
     "nvidia-device-plugin": HelmChart("https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.0"),
     "dcgm-exporter": HelmChart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.1.1"),
@@ -68,7 +209,9 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "https://prometheus-community.github.io/helm-charts", "prometheus-adapter", "4.11.0"
     ),
     "metrics-server": HelmChart("https://kubernetes-sigs.github.io/metrics-server/", "metrics-server", "3.12.2"),
-    "cluster-autoscaler": HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.43.2"),
+    # Chart 9.59.0 (tag cluster-autoscaler-chart-9.59.0, 2026-07-21, github:kubernetes/autoscaler) has
+    # appVersion 1.35.0; the image tag is overridden per minor from CLUSTER_AUTOSCALER_IMAGE_TAGS.
+    "cluster-autoscaler": HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"),
     "aws-load-balancer-controller": HelmChart(
         "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.10.1"
     ),

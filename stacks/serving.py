@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.sagemaker_endpoint import SageMakerEndpoint
 from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack.artifacts import baseline_prefix
+from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
@@ -42,10 +43,13 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
     group = platform.gpu_node_groups.get(d.gpu_node_group)
     labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
-    # Size the pod to fit the smallest instance type of its node group, leaving room for system daemons.
+    # Requests = the replica's GPU share of allocatable CPU/memory on every type of its group (inferstack/capacity.py).
     smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
-    cpu = max(1, smallest.vcpu - 1)
-    memory_gib = max(2, int(smallest.memory_gib * 0.75))
+    pod = group_pod_size(ctx.env, group_cfg, d.gpus_per_replica)
+    if pod is None:
+        raise ValueError(
+            f"deployment {d.model}: gpus_per_replica={d.gpus_per_replica} does not fit gpu_node_group {group_cfg.name!r}"
+        )
     package = ctx.packages[d.model]
     service = TritonService(
         f"triton-{d.model}{rs.suffix}",
@@ -70,8 +74,8 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "min_replicas": d.replicas.min,
             "max_replicas": d.replicas.max,
             "gpus_per_replica": d.gpus_per_replica,
-            "cpu": str(cpu),
-            "memory": f"{memory_gib}Gi",
+            "cpu": pod.cpu,
+            "memory": pod.memory,
             "queue_time_target_us": d.autoscaling.queue_time_us,
             "canary_version": d.rollout.canary_version if d.rollout.strategy == "canary" else None,
             "canary_percent": d.rollout.canary_percent,
