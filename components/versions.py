@@ -160,6 +160,12 @@ def creatable_minors(today: datetime.date | None = None) -> tuple[str, ...]:
     return tuple(m.minor for m in KUBERNETES_MINORS.values() if m.pinned and m.status(day) != "ended")
 
 
+def standard_minors(today: datetime.date | None = None) -> tuple[str, ...]:
+    """Pinned minors in standard support on `today`, oldest first."""
+    day = today or datetime.date.today()
+    return tuple(m.minor for m in KUBERNETES_MINORS.values() if m.pinned and m.status(day) == "standard")
+
+
 def newest_minor() -> KubernetesMinor:
     return max(KUBERNETES_MINORS.values(), key=lambda m: tuple(int(p) for p in m.minor.split(".")))
 

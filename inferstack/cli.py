@@ -89,11 +89,14 @@ def preview(
     from inferstack.cli_cost import compare_output, load_base_preview
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
+    from inferstack.cost import previous_cost_settings
+
     project = project_or_fail()
     try:
         base = load_base_preview(compare) if compare is not None else None
+        overrides = previous_cost_settings(base, str(compare)) if base is not None else None
         with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
-            result = run_preview(project, env, stack=stack)
+            result = run_preview(project, env, stack=stack, policy_overrides=overrides)
     except InputError as exc:
         fail(exc.message)
     if base is not None:

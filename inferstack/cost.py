@@ -849,6 +849,28 @@ def _by_deployment(env: Any, items: list[dict[str, Any]], ctx: Context) -> list[
     return out
 
 
+COST_INCREASE_POLICY = "inferstack-stack-warn-cost-increase"
+
+
+def previous_cost_settings(base: dict[str, Any], source: str) -> dict[str, dict[str, Any]] | None:
+    """The cost-increase guardrail's previous figures from a base preview document (`preview --compare`), or
+    None when the base carries no cost."""
+    cost = base.get("cost")
+    monthly = cost.get("monthly_usd") if isinstance(cost, dict) else None
+    if not isinstance(monthly, dict):
+        return None
+    values = {k: monthly.get(k) for k in ("baseline", "peak")}
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+        return None
+    return {
+        COST_INCREASE_POLICY: {
+            "previous_monthly_usd": float(values["baseline"]),  # type: ignore[arg-type]
+            "previous_peak_monthly_usd": float(values["peak"]),  # type: ignore[arg-type]
+            "previous_source": f"the base preview {source}",
+        }
+    }
+
+
 def render_cost_text(cost: dict[str, Any], environment: str) -> str:
     """`inferstack cost` output: per top-level component, its resources and their components, then totals."""
     m = cost["monthly_usd"]

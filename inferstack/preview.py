@@ -48,8 +48,10 @@ def run_preview(
     stack: str | None = None,
     evaluate_policies: bool = True,
     estimate_cost: bool = True,
+    policy_overrides: dict[str, dict[str, Any]] | None = None,
 ) -> PreviewResult:
-    """Preview `env_name` offline. InputError for bad input; nothing is written anywhere."""
+    """Preview `env_name` offline. InputError for bad input; nothing is written anywhere. `policy_overrides`
+    ({policy: {setting: value}}) go over the environment's pack config (e.g. the base preview's cost)."""
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
     config, secret_keys = stack_config(project, stack)
@@ -80,19 +82,19 @@ def run_preview(
         environment=env_name, project=PROJECT_NAME, stack=stack, resources=resources, outputs=outputs
     )
     if evaluate_policies:
-        attach_violations(result, env)
+        attach_violations(result, env, policy_overrides)
     if estimate_cost:
         attach_cost(result, env)
     return result
 
 
-def attach_violations(result: PreviewResult, env: Any) -> None:
+def attach_violations(result: PreviewResult, env: Any, overrides: dict[str, dict[str, Any]] | None = None) -> None:
     """Run the security and cost packs over the preview (filled in by the policy engine)."""
     try:
         from inferstack.policy_eval import evaluate_preview
     except ImportError:  # pragma: no cover - policy engine not installed in this build
         return
-    result.violations = evaluate_preview(result, env)
+    result.violations = evaluate_preview(result, env, overrides)
 
 
 def attach_cost(result: PreviewResult, env: Any) -> None:
