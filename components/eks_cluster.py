@@ -25,7 +25,7 @@ class EksClusterArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """KMS key for secrets encryption, the control-plane log group and system node volumes."""
     kubernetes_version: NotRequired[str]
-    """Default: DEFAULT_KUBERNETES_VERSION ("1.35"). Managed add-on versions come from components/versions.py for this version."""
+    """Default: DEFAULT_KUBERNETES_VERSION ("1.35"). Managed add-on versions come from components/versions.py."""
     endpoint_public_access: NotRequired[bool]
     """Default: False (private endpoint only)."""
     public_access_cidrs: NotRequired[Sequence[str]]

@@ -335,8 +335,9 @@ def _gpu_memory_findings(
                     "error",
                     ("deployments", i, "model"),
                     f"{d.model} needs {need:g} GiB of GPU memory per GPU (gpu_memory_gib={pkg.gpu_memory_gib:g} x "
-                    f"{_plural(instances, 'model instance')}) > {GPU_MEMORY_HEADROOM:.0%} of the {s.gpu_memory_gib} GiB "
-                    f"{s.gpu_model} on {t} {where} ({budget:g} GiB); deploy it on a larger GPU or lower the package's "
+                    f"{_plural(instances, 'model instance')}) > {GPU_MEMORY_HEADROOM:.0%} of the "
+                    f"{s.gpu_memory_gib} GiB {s.gpu_model} on {t} {where} ({budget:g} GiB); deploy it on a larger GPU "
+                    "or lower the package's "
                     "gpu_memory_gib / instance count",
                 )
             )

@@ -87,9 +87,8 @@ def preview(
 ) -> None:
     """Offline preview: run the real stack program under Pulumi's mock engine and report what it creates."""
     from inferstack.cli_cost import compare_output, load_base_preview
-    from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
-
     from inferstack.cost import previous_cost_settings
+    from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
     project = project_or_fail()
     try:

@@ -207,14 +207,11 @@ def _eks_cluster(ctx: Context, r: Resource, region: str) -> list[Component]:
         comp = ctx.hourly(
             "EKS control plane (extended support)", ctx.price("eks", "control plane extended support", region)
         )
-        comp.note = (
-            f"Kubernetes {version} left standard support on {row.end_of_standard_support.isoformat()}"
-            + (
-                f" and extended support on {row.end_of_extended_support.isoformat()} (EKS auto-upgrades it; "
-                "such clusters cannot be created)"
-                if status == "ended"
-                else f"; extended support until {row.end_of_extended_support.isoformat()}"
-            )
+        comp.note = f"Kubernetes {version} left standard support on {row.end_of_standard_support.isoformat()}" + (
+            f" and extended support on {row.end_of_extended_support.isoformat()} (EKS auto-upgrades it; "
+            "such clusters cannot be created)"
+            if status == "ended"
+            else f"; extended support until {row.end_of_extended_support.isoformat()}"
         )
         return [comp]
     comp = ctx.hourly("EKS control plane (standard support)", ctx.price("eks", "control plane standard", region))
@@ -898,7 +895,8 @@ def render_cost_text(cost: dict[str, Any], environment: str) -> str:
     lines.append(f"{'Total':{width}} {_usd(m['baseline']):>12} {_usd(m['peak']):>12}")
     lines.append("")
     if cost.get("by_deployment"):
-        lines.append(f"{'By deployment (its resources + the GPU nodes it needs)':{width}} {'baseline':>12} {'peak':>12}")
+        title = "By deployment (its resources + the GPU nodes it needs)"
+        lines.append(f"{title:{width}} {'baseline':>12} {'peak':>12}")
         for d in cost["by_deployment"]:
             dm = d["monthly_usd"]
             nodes = d.get("gpu_nodes")

@@ -48,7 +48,8 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     pod = group_pod_size(ctx.env, group_cfg, d.gpus_per_replica)
     if pod is None:
         raise ValueError(
-            f"deployment {d.model}: gpus_per_replica={d.gpus_per_replica} does not fit gpu_node_group {group_cfg.name!r}"
+            f"deployment {d.model}: gpus_per_replica={d.gpus_per_replica} does not fit gpu_node_group "
+            f"{group_cfg.name!r}"
         )
     package = ctx.packages[d.model]
     service = TritonService(

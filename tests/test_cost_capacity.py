@@ -46,8 +46,9 @@ def test_prod_baseline_counts_two_gpu_nodes_per_region_even_with_min_size_one(tm
     for line in lines:
         assert line["quantity"]["baseline"] == 2 * 730
         assert line["monthly_usd"]["baseline"] == pytest.approx(2 * G6_XLARGE_MONTHLY, abs=0.02)
-        assert "not min_size=1: the minimum replicas need 2 (text-embedder 2 pod(s) x 1 GPU -> 2 node(s))" in (
-            line["note"]
+        assert (
+            "not min_size=1: the minimum replicas need 2 (text-embedder 2 pod(s) x 1 GPU -> 2 node(s))"
+            in (line["note"])
         )
 
 
