@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+from copy import deepcopy
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from inferstack.cli import app
+from inferstack.config.loader import Project, load_environment
+from inferstack.cost import estimate_preview
 from policies.config import pack_config
 from tests.policy_cases import messages, res
 from tests.test_config_errors import edit, workspace  # noqa: F401 - fixture
@@ -63,28 +65,33 @@ def test_cost_increase_looks_at_peak_as_well_as_baseline():
     assert "above the recorded peak $1,000.00 (limit 20%)" in found[0]
 
 
-def test_compare_feeds_the_base_preview_cost_to_the_increase_and_peak_guardrails(tmp_path, monkeypatch):
-    for name in ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]:
-        shutil.copy(ROOT / name, tmp_path / name)
-    for folder in ["environments", "model_packages", "stacks"]:
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
+def test_compare_feeds_the_base_preview_cost_to_the_increase_guardrail(tmp_path, previews):
+    head = previews("prod")
+    base_doc = head.to_json()
+    before = {"baseline": round(head.cost["monthly_usd"]["baseline"] / 2, 2), "peak": 100.0}
+    base_doc["cost"] = {**base_doc["cost"], "monthly_usd": before}
     base = tmp_path / "base.json"
-    first = runner.invoke(app, ["preview", "--env", "prod", "--format", "json", "--out", str(base)])
-    assert first.exit_code == 0, first.output
-    base_cost = json.loads(base.read_text())["cost"]["monthly_usd"]
-    prod = tmp_path / "environments" / "prod.yaml"
-    prod.write_text(
-        prod.read_text().replace(
-            "instance_types: [g6.xlarge, g6.2xlarge], capacity_type: ON_DEMAND, min_size: 2, max_size: 8",
-            "instance_types: [g6.2xlarge], capacity_type: ON_DEMAND, min_size: 2, max_size: 30",
-        )
-    )
-    head = runner.invoke(app, ["preview", "--env", "prod", "--compare", str(base), "--format", "json"])
-    assert head.exit_code == 1, head.output  # the peak ceiling is mandatory in prod
-    diff = json.loads(head.stdout)
-    text = json.dumps(diff)
-    assert f"above the recorded peak ${base_cost['peak']:,.2f}" in text
-    assert "compared with the base preview" in text
-    assert "exceeds this environment's peak ceiling $37,500.00" in text
+    base.write_text(json.dumps(base_doc))
+    result = CliRunner().invoke(app, ["preview", "--env", "prod", "--compare", str(base), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    text = json.dumps(json.loads(result.stdout))
+    assert f"above the recorded ${before['baseline']:,.2f} (limit 20%)" in text
+    assert "above the recorded peak $100.00 (limit 20%)" in text
+    assert f"compared with the base preview {base}" in text
+
+
+def test_prod_at_max_size_30_on_g6_2xlarge_trips_the_peak_ceiling(previews):
+    from inferstack.policy_eval import evaluate_resources
+    from tests.policy_cases import only
+
+    result = deepcopy(previews("prod"))
+    for r in result.resources:
+        if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name.startswith("gpu-"):
+            r.inputs["instanceTypes"] = ["g6.2xlarge"]
+            r.inputs["scalingConfig"]["maxSize"] = 30
+    env = load_environment(Project(ROOT), "prod")
+    before = previews("prod").cost["monthly_usd"]["peak"]
+    after = estimate_preview(result, env)["monthly_usd"]["peak"]
+    assert after - before > 30_000  # about +$34,000 a month at peak
+    found = evaluate_resources(result.resources, only(PEAK, "prod"), packs=("cost",))
+    assert [(v["enforcement_level"], v["policy"]) for v in found] == [("mandatory", PEAK)]
