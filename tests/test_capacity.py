@@ -126,3 +126,12 @@ def test_the_shipped_prod_replicas_no_longer_exceed_its_node_group():
     env = load_environment(Project(ROOT), "prod")
     (group,) = plan(env).values()
     assert group.nodes_max <= 0.8 * group.max_size
+
+
+def test_the_shipped_prod_text_embedder_max_10_on_8_nodes_is_refused(workspace):  # noqa: F811
+    path = workspace / "environments" / "prod.yaml"
+    edit(path, lambda t: t.replace("replicas: {min: 2, max: 5}", "replicas: {min: 2, max: 10}"))
+    code, _, err = run("validate")
+    assert code == 2
+    assert f"environments/prod.yaml:{pos(path, 'max: 10', 5)} ==> at deployments[0].replicas.max" in err
+    assert "replicas.max=10 x 1 GPU = 10 GPUs need 10 nodes (1 pod(s) per node) > max_size=8" in err
