@@ -114,22 +114,19 @@ KUBERNETES_MINORS: dict[str, KubernetesMinor] = {
             _d("2027-03-27"),
             _d("2028-03-27"),
             addons={
-                # Not confirmed for 1.35: the EKS VPC CNI add-on ships one version for every minor; the newest
-                # table read offline (docs.aws.amazon.com/ja_jp/eks/latest/userguide/pod-networking.html, read
-                # 2026-12-02 via search) lists v1.20.1-eksbuild.3 for 1.27-1.33. Check with
-                # `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name vpc-cni`.
-                "vpc-cni": "v1.20.1-eksbuild.3",
+                # vpc-cni, coredns and eks-pod-identity-agent: the EKS *default* versions for 1.35 as
+                # `aws eks describe-addon-versions --kubernetes-version 1.35` returned them on 2026-08-04
+                # (ap-northeast-2), recorded in a public Terraform root on GitHub (found with the code index's
+                # find_string, 2026-12-02); other public 1.35 stacks pin the same coredns and pod identity agent
+                # builds. Not checked against AWS's own pages (their 1.35 rows were not readable offline): confirm
+                # with that command before a deploy.
+                "vpc-cni": "v1.22.3-eksbuild.1",
                 # Confirmed: EKS user guide "Manage kube-proxy", table of add-on versions per minor
                 # (docs.aws.amazon.com/ja_jp/eks/latest/userguide/managing-kube-proxy.md, read 2026-12-02 via
                 # search: 1.35 -> v1.35.3-eksbuild.13).
                 "kube-proxy": "v1.35.3-eksbuild.13",
-                # Not confirmed for 1.35: "Manage CoreDNS" (docs.aws.amazon.com/eks/latest/userguide/
-                # managing-coredns.html, read 2026-12-02 via search) lists v1.12.4-eksbuild.1 for 1.33 and 1.34;
-                # no 1.35 row was readable offline.
-                "coredns": "v1.12.4-eksbuild.1",
-                # Not confirmed for 1.35: carried over from the 1.33 pin (the agent is not minor-specific);
-                # no version table for eks-pod-identity-agent was readable offline.
-                "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+                "coredns": "v1.13.2-eksbuild.11",
+                "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
             },
             # Confirmed: git tag cluster-autoscaler-1.35.2 (2026-07-22) in github:kubernetes/autoscaler
             # (snapshot 2026-08-22); the image is registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2.
