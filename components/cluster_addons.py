@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.eks_cluster import irsa_role
-from components.versions import CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_KUBERNETES_VERSION, HELM_CHARTS
+from components.versions import CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_KUBERNETES_VERSION, helm_chart
 
 TRITON_QUEUE_TIME_METRIC = "avg_time_queue_us"
 TRITON_QUEUE_TIME_QUERY = (
@@ -144,7 +144,7 @@ class ClusterAddons(pulumi.ComponentResource):
         def release(
             chart: str, namespace: str, values: Mapping[str, Any], depends_on: list[pulumi.Resource] | None = None
         ) -> k8s.helm.v3.Release:
-            pinned = HELM_CHARTS[chart]
+            pinned = helm_chart(chart, version)
             releases[chart] = k8s.helm.v3.Release(
                 f"{name}-{chart}",
                 name=chart,

@@ -54,6 +54,8 @@ class KubernetesMinor:
     """EKS managed add-on name -> addon_version; empty when inferstack has no pins for this minor."""
     cluster_autoscaler_image_tag: str | None = None
     """registry.k8s.io/autoscaling/cluster-autoscaler tag; its minor must equal the cluster's."""
+    charts: dict[str, str] = field(default_factory=dict)
+    """Helm chart name -> chart version for this minor, over the version in HELM_CHARTS."""
 
     def status(self, today: datetime.date) -> SupportStatus:
         if today <= self.end_of_standard_support:
@@ -131,6 +133,9 @@ KUBERNETES_MINORS: dict[str, KubernetesMinor] = {
             # Confirmed: git tag cluster-autoscaler-1.35.2 (2026-07-22) in github:kubernetes/autoscaler
             # (snapshot 2026-08-22); the image is registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2.
             cluster_autoscaler_image_tag="v1.35.2",
+            # Confirmed: tag cluster-autoscaler-chart-9.59.0 (2026-07-21) in github:kubernetes/autoscaler,
+            # Chart.yaml appVersion 1.35.0.
+            charts={"cluster-autoscaler": "9.59.0"},
         ),
     )
 }
@@ -202,6 +207,14 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
 }
 """cluster-autoscaler's image must match the cluster's Kubernetes minor version."""
 
+def helm_chart(name: str, kubernetes_version: str | None = None) -> HelmChart:
+    """The pinned chart `name`, at the version the minor `kubernetes_version` pins for it when it pins one."""
+    chart = HELM_CHARTS[name]
+    row = minor(kubernetes_version) if kubernetes_version else None
+    override = row.charts.get(name) if row is not None else None
+    return HelmChart(chart.repo, chart.chart, override) if override else chart
+
+
 HELM_CHARTS: dict[str, HelmChart] = {
     "nvidia-device-plugin": HelmChart("https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.0"),
     "dcgm-exporter": HelmChart("https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.1.1"),
@@ -212,9 +225,9 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "https://prometheus-community.github.io/helm-charts", "prometheus-adapter", "4.11.0"
     ),
     "metrics-server": HelmChart("https://kubernetes-sigs.github.io/metrics-server/", "metrics-server", "3.12.2"),
-    # Chart 9.59.0 (tag cluster-autoscaler-chart-9.59.0, 2026-07-21, github:kubernetes/autoscaler) has
-    # appVersion 1.35.0; the image tag is overridden per minor from CLUSTER_AUTOSCALER_IMAGE_TAGS.
-    "cluster-autoscaler": HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"),
+    # Per-minor versions in KUBERNETES_MINORS[...].charts (helm_chart()); the image tag follows the minor
+    # (CLUSTER_AUTOSCALER_IMAGE_TAGS). 9.43.2 (appVersion 1.31.0) is kept for minors that pin no chart.
+    "cluster-autoscaler": HelmChart("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.43.2"),
     "aws-load-balancer-controller": HelmChart(
         "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.10.1"
     ),
