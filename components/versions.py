@@ -207,6 +207,7 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
 }
 """cluster-autoscaler's image must match the cluster's Kubernetes minor version."""
 
+
 def helm_chart(name: str, kubernetes_version: str | None = None) -> HelmChart:
     """The pinned chart `name`, at the version the minor `kubernetes_version` pins for it when it pins one."""
     chart = HELM_CHARTS[name]
