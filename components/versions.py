@@ -172,14 +172,19 @@ def newest_minor() -> KubernetesMinor:
     return max(KUBERNETES_MINORS.values(), key=lambda m: tuple(int(p) for p in m.minor.split(".")))
 
 
-def check_fresh(today: datetime.date | None = None) -> str | None:
-    """None while the newest minor is in standard support on `today`; else the message saying what to update."""
+def check_fresh(today: datetime.date | None = None, lead_days: int = 0) -> str | None:
+    """None while the newest minor has more than `lead_days` of standard support left on `today`; else the
+    message saying what to update. The loader uses lead 0 (an error once the newest minor left standard
+    support); the test suite uses WARN_DAYS_BEFORE_END_OF_STANDARD so CI asks for the next minor before the
+    environments start getting the end-of-support warning."""
     day = today or datetime.date.today()
     newest = newest_minor()
-    if day <= newest.end_of_standard_support:
+    left = (newest.end_of_standard_support - day).days
+    if left >= 0 and not (lead_days and left <= lead_days):
         return None
+    verb = "left" if day > newest.end_of_standard_support else "leaves"
     return (
-        f"{VERSIONS_FILE} ==> the newest Kubernetes minor in the versions table, {newest.minor}, left EKS standard "
+        f"{VERSIONS_FILE} ==> the newest Kubernetes minor in the versions table, {newest.minor}, {verb} EKS standard "
         f"support on {newest.end_of_standard_support.isoformat()} (today is {day.isoformat()}); add the next minor "
         "with its EKS release, end of standard and end of extended support dates and its add-on and "
         "cluster-autoscaler pins, then move the environments to it"

@@ -13,6 +13,7 @@ from components.versions import (
     EKS_ADDON_VERSIONS,
     KUBERNETES_MINORS,
     SUPPORTED_KUBERNETES_VERSIONS,
+    WARN_DAYS_BEFORE_END_OF_STANDARD,
     check_fresh,
     creatable_minors,
     support_status,
@@ -26,8 +27,16 @@ TODAY = datetime.date(2026, 12, 2)
 
 
 def test_the_versions_table_is_fresh_today():
-    # Fails once the newest minor leaves standard support: add the next minor to components/versions.py.
-    assert check_fresh() is None
+    # Fails 60 days before the newest minor leaves standard support (when the environments would start to get
+    # the end-of-support warning): add the next minor to components/versions.py.
+    assert check_fresh(lead_days=WARN_DAYS_BEFORE_END_OF_STANDARD) is None
+
+
+def test_the_freshness_lead_warns_ahead_of_the_hard_limit():
+    assert check_fresh(datetime.date(2027, 1, 26)) is None  # validate still passes
+    early = check_fresh(datetime.date(2027, 1, 26), lead_days=WARN_DAYS_BEFORE_END_OF_STANDARD)
+    assert early is not None and "1.35, leaves EKS standard support on 2027-03-27" in early
+    assert check_fresh(datetime.date(2027, 3, 27)) is None  # its last day
 
 
 def test_stale_data_fails_naming_the_file_to_update():
