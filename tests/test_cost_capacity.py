@@ -111,3 +111,14 @@ def test_a_cluster_past_extended_support_is_priced_extended_and_says_it_cannot_b
     line = _cluster_line("1.31", datetime.date(2026, 12, 2))
     assert line["monthly_usd"]["baseline"] == 438.0
     assert "cannot be created" in line["note"]
+
+
+def test_cost_text_lists_each_deployment_with_its_gpu_nodes(previews):
+    from inferstack.cost import render_cost_text
+
+    cost = previews("prod").cost
+    text = render_cost_text(cost, "prod")
+    row = next(d for d in cost["by_deployment"] if d["deployment"] == "text-embedder")
+    assert "By deployment (its resources + the GPU nodes it needs)" in text
+    assert "  text-embedder (triton-eks, us-east-1), 2-5 l4 nodes" in text
+    assert f"${row['monthly_usd']['baseline']:,.2f}" in text
