@@ -443,10 +443,18 @@ def load_balancer_controller_policy(partition: str, region: str, account: str, c
                 "Resource": f"{elb}:targetgroup/*/*",
             },
             {
+                # SetWebAcl (WAF Classic regional association) has no resource type in the Service Authorization
+                # Reference (list_awselasticloadbalancingv2.html, read 2026-12-02): scoped to listener ARNs it can
+                # never match, so it takes "*" like upstream docs/install/iam_policy.json (v2.10.1) grants it.
+                "Sid": "WebAclAssociation",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:SetWebAcl"],
+                "Resource": "*",
+            },
+            {
                 "Sid": "ListenersCertificatesAndRules",
                 "Effect": "Allow",
                 "Action": [
-                    "elasticloadbalancing:SetWebAcl",
                     "elasticloadbalancing:ModifyListener",
                     "elasticloadbalancing:AddListenerCertificates",
                     "elasticloadbalancing:RemoveListenerCertificates",

@@ -56,6 +56,10 @@ class TritonServiceArgs(TypedDict):
     """VPC of the cluster (target groups)."""
     vpc_cidr: str
     """VPC CIDR: the only source allowed to reach the internal ALB."""
+    pod_security_group_id: pulumi.Input[str]
+    """Security group on the pods' network interfaces: with the VPC CNI defaults (no security groups for pods)
+    pods use their node's ENIs, which carry the EKS cluster security group. The component adds the ALB -> pod
+    HTTP port rule to it, so the load balancer controller never has to change it."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets for the internal ALB (two or more AZs)."""
     gpu_class: str
@@ -203,12 +207,17 @@ class TritonService(pulumi.ComponentResource):
             role=role.id,
             policy=iam.policy(
                 [
+                    # Triton core r24.09 (src/filesystem/implementations/s3.h, CheckClient l.337 and IsDirectory
+                    # l.397) calls HeadBucket before every listing, and S3 authorizes HeadBucket as s3:ListBucket
+                    # with no s3:prefix in the request (S3 API Reference, HeadBucket). A prefix condition therefore
+                    # denies it and tritonserver exits. Listing stays bucket-level: a `Null s3:prefix` variant
+                    # would still admit an unprefixed ListObjectsV2 (every key name), so it protects nothing more.
+                    # Object reads below stay limited to the model's prefix.
                     {
-                        "Sid": "ListModelPrefix",
+                        "Sid": "HeadAndListModelBucket",
                         "Effect": "Allow",
                         "Action": ["s3:ListBucket"],
                         "Resource": [args["bucket_arn"]],
-                        "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
                     },
                     {
                         "Sid": "ReadModelRepository",
@@ -589,10 +598,27 @@ class TritonService(pulumi.ComponentResource):
                     "protocol": "tcp",
                     "from_port": HTTP_PORT,
                     "to_port": HTTP_PORT,
-                    "cidr_blocks": [args["vpc_cidr"]],
+                    "security_groups": [args["pod_security_group_id"]],
                 }
             ],
             tags={**tags, "Name": f"{name}-alb"},
+            opts=child,
+        )
+        # The path ALB -> pods is a rule Pulumi owns on the pods' security group. A TargetGroupBinding
+        # `spec.networking` block would instead make aws-load-balancer-controller (v2.10.1,
+        # pkg/targetgroupbinding/networking_manager.go resolveEndpointSGForENI) authorize the rule on the SG of the
+        # pod's ENI, i.e. the EKS cluster SG, which its tag-scoped IAM policy (`aws:ResourceTag/elbv2.k8s.aws/cluster`)
+        # does not cover: AccessDenied, no rule, no healthy targets (issue 12, defect 2). Tagging the cluster SG with
+        # that key instead would also hand the controller ec2:DeleteSecurityGroup on it.
+        pods_from_alb = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-pods-from-alb",
+            security_group_id=args["pod_security_group_id"],
+            referenced_security_group_id=alb_sg.id,
+            ip_protocol="tcp",
+            from_port=HTTP_PORT,
+            to_port=HTTP_PORT,
+            description=f"Triton {model}: HTTP and health checks from its internal ALB",
+            tags={**tags, "Name": f"{name}-pods-from-alb"},
             opts=child,
         )
         alb = aws.lb.LoadBalancer(
@@ -644,21 +670,14 @@ class TritonService(pulumi.ComponentResource):
                     "serviceRef": {"name": svc_name, "port": HTTP_PORT},
                     "targetGroupARN": tg.arn,
                     "targetType": "ip",
-                    "networking": {
-                        "ingress": [
-                            {
-                                "from": [{"securityGroup": {"groupID": alb_sg.id}}],
-                                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-                            }
-                        ]
-                    },
+                    # No `networking`: the ALB -> pod rule is `pods_from_alb` above.
                 },
                 opts=pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=deps),
             )
 
-        binding("tgb-stable", model, stable_tg, [ns, stable_svc])
+        binding("tgb-stable", model, stable_tg, [ns, stable_svc, pods_from_alb])
         if canary_tg is not None and canary_svc is not None:
-            binding("tgb-canary", f"{model}-canary", canary_tg, [ns, canary_svc])
+            binding("tgb-canary", f"{model}-canary", canary_tg, [ns, canary_svc, pods_from_alb])
 
         listener_args: dict[str, Any] = {
             "load_balancer_arn": alb.arn,

@@ -78,6 +78,11 @@ def _env_derived(rule: Rule, env: Any) -> dict[str, Any]:
         from policies.rules.cost.inferstack_stack_limit_peak_monthly_cost import PEAK_BUDGET_MULTIPLE
 
         return {"ceiling_usd": PEAK_BUDGET_MULTIPLE * float(env.monitoring.budget_monthly_usd)}
+    if rule.name == "inferstack-iam-principals-require-existence" and (
+        env.cluster.autoscaling_service_linked_role == "existing"
+    ):
+        slr = "arn:*:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        return {"existing_principals": [slr]}
     return {}
 
 

@@ -67,6 +67,7 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "k8s_provider": platform.k8s_provider,
             "vpc_id": platform.vpc_id,
             "vpc_cidr": platform.vpc_cidr,
+            "pod_security_group_id": platform.cluster_security_group_id,
             "subnet_ids": platform.private_subnet_ids,
             "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
             "node_group": labels.get(NODE_GROUP_LABEL),
@@ -113,6 +114,7 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     package = ctx.packages[d.model]
     asynchronous = d.target == "sagemaker-async"
     bucket = registry.bucket_name
+    network = platform.components["network"]
     endpoint = SageMakerEndpoint(
         f"sm-{d.model}{rs.suffix}",
         {
@@ -126,6 +128,8 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "kms_key_arn": platform.key_arn,
             "vpc_id": platform.vpc_id,
             "vpc_cidr": platform.vpc_cidr,
+            "s3_prefix_list_id": network.s3_prefix_list_id,
+            "interface_endpoint_services": network.interface_endpoint_services,
             "subnet_ids": platform.private_subnet_ids,
             "alarm_topic_arn": alerting.topic_arn,
             "latency_slo_ms": package.latency_slo.p99_ms,
