@@ -105,15 +105,18 @@ class SageMakerEndpointArgs(TypedDict):
     off_hours_schedule: NotRequired[bool]
     """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
     data_capture: NotRequired[bool]
-    """Default: False. Capture requests/responses (KMS) and run hourly data-quality drift monitoring."""
+    """Default: False. Capture requests/responses (KMS); with `baseline_s3_prefix`, also run hourly data-quality
+    drift monitoring against that baseline."""
     capture_sampling_percent: NotRequired[int]
     """Default: 10. Percent of requests captured (1-100)."""
     baseline_s3_prefix: NotRequired[pulumi.Input[str] | None]
-    """Default: None. s3:// prefix holding `statistics.json` and `constraints.json` of the drift baseline."""
+    """Default: None (no drift schedule). s3:// prefix holding `statistics.json` and `constraints.json` of the drift
+    baseline (written by `inferstack package publish`)."""
     model_download_timeout_seconds: NotRequired[int]
-    """Default: 600."""
+    """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the archive size
+    (`inferstack.coldstart.sagemaker_timeouts`)."""
     container_startup_timeout_seconds: NotRequired[int]
-    """Default: 600."""
+    """Default: 600. `ContainerStartupHealthCheckTimeoutInSeconds` (60-3600), derived like the download timeout."""
     volume_size_gib: NotRequired[int | None]
     """Default: None (instance-store types such as g4dn/g5/g6 reject a volume size)."""
     tags: NotRequired[Mapping[str, str]]
@@ -391,13 +394,25 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags={**tags, "model-version": str(args["model_version"])},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
+        download_timeout = args.get("model_download_timeout_seconds", 600)
+        startup_timeout = args.get("container_startup_timeout_seconds", 600)
+        # Allowed range: botocore 1.44.5 sagemaker service model, ProductionVariant shapes (min 60, max 3600).
+        for field_name, seconds in (
+            ("model_download_timeout_seconds", download_timeout),
+            ("container_startup_timeout_seconds", startup_timeout),
+        ):
+            if not 60 <= seconds <= 3600:
+                raise ValueError(
+                    f"SageMakerEndpoint {name!r}: {field_name}={seconds} is outside SageMaker's 60-3600 s; "
+                    "use a value in that range (a model that needs more cannot be served by a SageMaker endpoint)"
+                )
         variant: dict[str, Any] = {
             "variant_name": VARIANT,
             "model_name": sm_model.name,
             "instance_type": instance_type,
             "initial_instance_count": max(min_instances, 1),
-            "model_data_download_timeout_in_seconds": args.get("model_download_timeout_seconds", 600),
-            "container_startup_health_check_timeout_in_seconds": args.get("container_startup_timeout_seconds", 600),
+            "model_data_download_timeout_in_seconds": download_timeout,
+            "container_startup_health_check_timeout_in_seconds": startup_timeout,
         }
         if args.get("volume_size_gib"):
             variant["volume_size_in_gb"] = args.get("volume_size_gib")
@@ -612,7 +627,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 )
 
         # -- drift: data-quality monitoring on captured traffic -----------------------------------------------
-        if capture:
+        # Only with a baseline: `inferstack package publish` writes statistics.json / constraints.json under
+        # baseline_s3_prefix before the version is registered; without one the job has nothing to compare to.
+        if capture and args.get("baseline_s3_prefix"):
             monitor_role = aws.iam.Role(
                 f"{name}-monitor",
                 assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),

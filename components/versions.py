@@ -129,6 +129,9 @@ KUBERNETES_MINORS: dict[str, KubernetesMinor] = {
                 "kube-proxy": "v1.35.3-eksbuild.13",
                 "coredns": "v1.13.2-eksbuild.11",
                 "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+                # No `amazon-cloudwatch-observability` pin: no 1.35 version could be confirmed offline, so
+                # ClusterAddons leaves addon_version unset and EKS installs its default for the minor. (The pin
+                # v4.4.0-eksbuild.1 recorded for 1.31 went with 1.31, which can no longer be created.)
             },
             # Confirmed: git tag cluster-autoscaler-1.35.2 (2026-07-22) in github:kubernetes/autoscaler
             # (snapshot 2026-08-22); the image is registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2.

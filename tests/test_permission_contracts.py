@@ -365,3 +365,56 @@ def test_no_policy_scopes_an_action_that_only_takes_star_to_an_arn(
 
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _irsa_allows(trust: str, namespace: str, service_account: str) -> bool:
+    """Whether the role's trust lets a pod of `namespace/service_account` exchange its projected token."""
+    from inferstack.iam_eval import evaluate
+
+    statements = [s for s in json.loads(trust)["Statement"] if "Federated" in (s.get("Principal") or {})]
+    if not statements:
+        return False
+    issuer = statements[0]["Principal"]["Federated"].split(":oidc-provider/", 1)[1]
+    context = {
+        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+    return evaluate([{"Statement": statements}], "sts:AssumeRoleWithWebIdentity", "*", context).allowed
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_irsa_roles_trust_exactly_the_service_account_their_workload_runs_as(
+    previews: Callable[[str], PreviewResult], env: str
+) -> None:
+    """The trust's `sub` must name the namespace and service account the pods really use (else AccessDenied on
+    AssumeRoleWithWebIdentity), and no other service account."""
+    p = previews(env)
+    users: list[tuple[str, str, str, str]] = []  # (label, role ARN, namespace, service account)
+    for sa in of_type(p, "kubernetes:core/v1:ServiceAccount"):
+        meta = sa.inputs["metadata"]
+        users.append((sa.name, meta["annotations"]["eks.amazonaws.com/role-arn"], meta["namespace"], meta["name"]))
+    for chart in ("aws-load-balancer-controller", "cluster-autoscaler"):
+        for rel in release(p, chart):
+            values = rel.inputs["values"]
+            sa_values = (
+                values["serviceAccount"]
+                if chart == "aws-load-balancer-controller"
+                else values["rbac"]["serviceAccount"]
+            )
+            users.append(
+                (
+                    rel.name,
+                    sa_values["annotations"]["eks.amazonaws.com/role-arn"],
+                    rel.inputs["namespace"],
+                    sa_values["name"],
+                )
+            )
+    assert len(users) >= 3
+    problems = []
+    for label, role, namespace, account in users:
+        trust = trust_document(p, role)
+        if not _irsa_allows(trust, namespace, account):
+            problems.append(f"{label}: {namespace}/{account} cannot assume {role_name(role)}")
+        if _irsa_allows(trust, namespace, "default"):
+            problems.append(f"{label}: {namespace}/default may assume {role_name(role)}")
+    assert problems == []
