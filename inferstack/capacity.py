@@ -24,7 +24,7 @@ agent, NVIDIA device plugin, DCGM exporter, node exporter, log/metrics agents) r
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -33,7 +33,6 @@ from inferstack.catalog import spec as instance_spec
 
 if TYPE_CHECKING:
     from inferstack.config.environment import Deployment, Environment, GpuNodeGroup
-    from inferstack.config.model_package import ModelPackage
 
 KUBELET_DEFAULT_MAX_PODS = 110
 EVICTION_MEMORY_MIB = 100
@@ -43,8 +42,6 @@ DAEMONSET_CPU_M = 500
 DAEMONSET_MEMORY_MIB = 1024
 DAEMONSET_PODS = 8
 """Assumption: what the per-node DaemonSets request on every GPU node (CPU millicores, MiB, pods)."""
-GPU_MEMORY_HEADROOM = 0.8
-"""Share of a GPU's memory a model package may plan to use (same rule as `inferstack package validate`)."""
 TIGHT_SHARE = 0.8
 """The tight-capacity warning fires when the maximum replicas need more than this share of max_size."""
 CPU_STEP_M = 100
@@ -316,35 +313,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _gpu_memory_findings(
-    i: int, d: Deployment, types: Sequence[str], pkg: ModelPackage | None, where: str
-) -> list[Finding]:
-    if pkg is None:
-        return []
-    instances = sum(g.count for g in pkg.instance_groups if g.kind == "KIND_GPU") or 1
-    need = pkg.gpu_memory_gib * instances
-    out = []
-    for t in types:
-        s = instance_spec(t)
-        if not s.gpus:
-            continue
-        budget = GPU_MEMORY_HEADROOM * s.gpu_memory_gib
-        if need > budget:
-            out.append(
-                Finding(
-                    "error",
-                    ("deployments", i, "model"),
-                    f"{d.model} needs {need:g} GiB of GPU memory per GPU (gpu_memory_gib={pkg.gpu_memory_gib:g} x "
-                    f"{_plural(instances, 'model instance')}) > {GPU_MEMORY_HEADROOM:.0%} of the "
-                    f"{s.gpu_memory_gib} GiB {s.gpu_model} on {t} {where} ({budget:g} GiB); deploy it on a larger GPU "
-                    "or lower the package's "
-                    "gpu_memory_gib / instance count",
-                )
-            )
-            break
-    return out
-
-
 def _suggest_types(gpu_class: str | None, gpus: int) -> str:
     bigger = sorted(
         (s.gpus, s.name) for s in EC2_TYPES.values() if s.accelerator == "nvidia" and s.gpu_class == gpu_class
@@ -353,17 +321,14 @@ def _suggest_types(gpu_class: str | None, gpus: int) -> str:
     return f" (e.g. {', '.join(names[:2])})" if names else ""
 
 
-def check(env: Environment, packages: Mapping[str, ModelPackage] | None = None) -> list[Finding]:
-    """Every capacity error and warning of `env`; `packages` (by name) enables the GPU-memory fit."""
-    packages = packages or {}
+def check(env: Environment) -> list[Finding]:
+    """Every capacity error and warning of `env`. (The GPU-memory fit of a package is checked by the package
+    validator, `inferstack/packages/validate.py`, which validate, preview, build and publish all run.)"""
     ts = _time_slicing(env)
     plans = plan(env)
     findings: list[Finding] = []
     for i, d in enumerate(env.deployments):
-        pkg = packages.get(d.model)
         if d.target != "triton-eks":
-            if d.instance_type:
-                findings += _gpu_memory_findings(i, d, [d.instance_type], pkg, f"(deployments[{i}].instance_type)")
             continue
         gp = plans.get(d.gpu_node_group or "")
         if gp is None:
@@ -382,7 +347,6 @@ def check(env: Environment, packages: Mapping[str, ModelPackage] | None = None) 
                     )
                 )
                 break
-        findings += _gpu_memory_findings(i, d, gp.instance_types, pkg, f"(gpu_node_group {gp.name!r})")
     for gp in plans.values():
         findings += _group_findings(gp)
     return findings
@@ -462,12 +426,12 @@ def _group_findings(gp: GroupPlan) -> list[Finding]:
     return out
 
 
-def errors(env: Environment, packages: Mapping[str, ModelPackage] | None = None) -> list[Finding]:
-    return [f for f in check(env, packages) if f.severity == "error"]
+def errors(env: Environment) -> list[Finding]:
+    return [f for f in check(env) if f.severity == "error"]
 
 
-def warnings(env: Environment, packages: Mapping[str, ModelPackage] | None = None) -> list[Finding]:
-    return [f for f in check(env, packages) if f.severity == "warning"]
+def warnings(env: Environment) -> list[Finding]:
+    return [f for f in check(env) if f.severity == "warning"]
 
 
 __all__ = [

@@ -269,13 +269,12 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
 
 
 def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
-    """Capacity that cannot work (inferstack/capacity.py) and a stale versions table are input errors."""
+    """Capacity that cannot be scheduled (inferstack/capacity.py) and a stale versions table are input errors."""
     from components.versions import check_fresh
     from inferstack.capacity import errors as capacity_errors
 
-    packages = {d.model: load_model_package(project, d.model) for d in env.deployments}
     lines = []
-    for f in capacity_errors(env, packages):
+    for f in capacity_errors(env):
         target = _node_at(node, f.path)
         where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
         lines.append(f"{where} ==> at {_fmt_loc(f.path)}\n  ==> {f.message}")
