@@ -10,7 +10,12 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.eks_cluster import irsa_role
-from components.versions import CLUSTER_AUTOSCALER_IMAGE_TAGS, EKS_ADDON_VERSIONS, HELM_CHARTS
+from components.versions import (
+    CLUSTER_AUTOSCALER_IMAGE_TAGS,
+    DEFAULT_KUBERNETES_VERSION,
+    EKS_ADDON_VERSIONS,
+    helm_chart,
+)
 
 TRITON_QUEUE_TIME_METRIC = "avg_time_queue_us"
 TRITON_QUEUE_TIME_QUERY = (
@@ -39,7 +44,7 @@ class ClusterAddonsArgs(TypedDict):
     vpc_id: pulumi.Input[str]
     """VPC of the cluster (the load balancer controller cannot read it from IMDS at hop limit 1)."""
     kubernetes_version: NotRequired[str]
-    """Picks the cluster-autoscaler image. Default: "1.31"."""
+    """Picks the cluster-autoscaler image. Default: DEFAULT_KUBERNETES_VERSION ("1.35")."""
     time_slicing_replicas: NotRequired[int]
     """NVIDIA time-slicing: pods sharing one GPU (0 = off). Default: 0."""
     mig_strategy: NotRequired[Literal["none", "single", "mixed"]]
@@ -68,7 +73,7 @@ class ClusterAddons(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferstack:index:ClusterAddons", name, None, opts)
-        version = args.get("kubernetes_version", "1.31")
+        version = args.get("kubernetes_version", DEFAULT_KUBERNETES_VERSION)
         replicas = args.get("time_slicing_replicas", 0)
         mig = args.get("mig_strategy", "none")
         expander = args.get("expander", "least-waste")
@@ -147,7 +152,7 @@ class ClusterAddons(pulumi.ComponentResource):
         def release(
             chart: str, namespace: str, values: Mapping[str, Any], depends_on: list[pulumi.Resource] | None = None
         ) -> k8s.helm.v3.Release:
-            pinned = HELM_CHARTS[chart]
+            pinned = helm_chart(chart, version)
             releases[chart] = k8s.helm.v3.Release(
                 f"{name}-{chart}",
                 name=chart,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.versions import EKS_ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
+from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 REQUIRED_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")
@@ -23,7 +23,7 @@ class EksClusterArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """KMS key for secrets encryption, the control-plane log group and system node volumes."""
     kubernetes_version: NotRequired[str]
-    """Default: "1.31". Managed add-on versions come from components/versions.py for this version."""
+    """Default: DEFAULT_KUBERNETES_VERSION ("1.35"). Managed add-on versions come from components/versions.py."""
     endpoint_public_access: NotRequired[bool]
     """Default: False (private endpoint only)."""
     public_access_cidrs: NotRequired[Sequence[pulumi.Input[str]]]
@@ -70,7 +70,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferstack:index:EksCluster", name, None, opts)
         cluster_name = args["cluster_name"]
-        version = args.get("kubernetes_version", "1.31")
+        version = args.get("kubernetes_version", DEFAULT_KUBERNETES_VERSION)
         subnets = list(args["subnet_ids"])
         public = args.get("endpoint_public_access", False)
         cidrs = list(args.get("public_access_cidrs", []))

@@ -123,3 +123,33 @@ AWS_REGIONS: frozenset[str] = frozenset(
         "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1",
     }
 )  # fmt: skip
+
+
+# Network limits per EC2 type: (ENIs on the default network card, IPv4 addresses per ENI). Source:
+# github:awslabs/amazon-eks-ami nodeadm/internal/kubelet/instance-info.jsonl (file last changed 2026-07-01,
+# snapshot 2026-07-23), the table nodeadm computes the kubelet's maxPods from. A type missing here gets the
+# kubelet default of 110 pods, as nodeadm does when it cannot look the type up.
+ENI_LIMITS: dict[str, tuple[int, int]] = {
+    "g4dn.xlarge": (3, 10),
+    "g4dn.2xlarge": (3, 10),
+    "g4dn.12xlarge": (8, 30),
+    "g5.xlarge": (4, 15),
+    "g5.2xlarge": (4, 15),
+    "g5.4xlarge": (8, 30),
+    "g5.12xlarge": (15, 50),
+    "g5.48xlarge": (7, 50),
+    "g6.xlarge": (4, 15),
+    "g6.2xlarge": (4, 15),
+    "g6.12xlarge": (8, 30),
+    "g6e.xlarge": (4, 15),
+    "g6e.12xlarge": (10, 30),
+    "p4d.24xlarge": (15, 50),
+    "p5.48xlarge": (2, 50),
+    "inf2.xlarge": (4, 15),
+    "inf2.48xlarge": (15, 50),
+    "m6i.large": (3, 10),
+    "m6i.xlarge": (4, 15),
+    "m7i.xlarge": (4, 15),
+    "c6i.xlarge": (4, 15),
+    "t3.medium": (3, 6),
+}

@@ -152,6 +152,7 @@ def preview(
     """Offline preview: run the real stack program under Pulumi's mock engine and report what it creates."""
     from inferstack.cli_cost import compare_output, load_base_preview
     from inferstack.config.loader import load_environment
+    from inferstack.cost import previous_cost_settings
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
     project, env, stack = target_or_fail(env, stack)
@@ -161,8 +162,9 @@ def preview(
             from inferstack.prcomment import check_same_environment
 
             check_same_environment(base, env, str(compare))
+        overrides = previous_cost_settings(base, str(compare)) if base is not None else None
         with progress(f"previewing {env} offline", enabled=fmt is not Format.json):
-            result = run_preview(project, env, stack=stack)
+            result = run_preview(project, env, stack=stack, policy_overrides=overrides)
     except InputError as exc:
         fail(exc.message)
     if base is not None:

@@ -5,13 +5,18 @@ free (Kubernetes objects, IAM, subnets, security groups, ...), or listed under `
 reason. Nothing unknown is silently counted as $0.
 
 Two figures per resource at 730 hours a month: **baseline** runs every scalable thing at its minimum
-capacity (a GPU node group with min_size 0 costs nothing), **peak** at its maximum. Usage-based items
-(data processed, storage, logs, requests) use the default assumptions in `USAGE` and are marked
-`usage_based`; they are the same in baseline and peak.
+capacity, **peak** at its maximum. A GPU node group's baseline is the larger of its `min_size` and the nodes
+its deployments' minimum replicas need (inferstack/capacity.py), so a group with min_size 0 costs nothing only
+while nothing must run on it; its peak is `max_size`. Usage-based items (data processed, storage, logs,
+requests) use the default assumptions in `USAGE` and are marked `usage_based`; they are the same in baseline
+and peak. The EKS control plane is priced at the standard or extended-support rate from the cluster's
+Kubernetes version and today's date (components/versions.py). `by_deployment` shows what each deployment
+costs: its own resources plus the GPU nodes it needs.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +134,9 @@ class Context:
     default_region: str
     availability_zones: int
     by_urn: dict[str, Resource] = field(default_factory=dict)
+    today: datetime.date = field(default_factory=datetime.date.today)
+    node_floors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """GPU node group component name (`gpu-<group><region suffix>`) -> (nodes the minimum replicas need, why)."""
 
     def __post_init__(self) -> None:
         self.by_urn = self.result.by_urn()
@@ -185,7 +193,30 @@ Pricer = Callable[[Context, Resource, str], list[Component]]
 
 
 def _eks_cluster(ctx: Context, r: Resource, region: str) -> list[Component]:
-    return [ctx.hourly("EKS control plane (standard support)", ctx.price("eks", "control plane standard", region))]
+    # $0.10 per cluster-hour in standard support, $0.60 in extended support (AWS containers blog "Amazon EKS
+    # extended support for Kubernetes versions pricing", read 2026-12-02 via search; rows in prices.csv).
+    from components.versions import minor, support_status
+
+    version = str(get(r.inputs, "version", "") or "")
+    status = support_status(version, ctx.today) if version else "unknown"
+    if status == "standard":
+        return [ctx.hourly("EKS control plane (standard support)", ctx.price("eks", "control plane standard", region))]
+    if status in ("extended", "ended"):
+        row = minor(version)
+        assert row is not None
+        comp = ctx.hourly(
+            "EKS control plane (extended support)", ctx.price("eks", "control plane extended support", region)
+        )
+        comp.note = f"Kubernetes {version} left standard support on {row.end_of_standard_support.isoformat()}" + (
+            f" and extended support on {row.end_of_extended_support.isoformat()} (EKS auto-upgrades it; "
+            "such clusters cannot be created)"
+            if status == "ended"
+            else f"; extended support until {row.end_of_extended_support.isoformat()}"
+        )
+        return [comp]
+    comp = ctx.hourly("EKS control plane (standard support)", ctx.price("eks", "control plane standard", region))
+    comp.note = f"Kubernetes version {version or '(not set)'} is not in components/versions.py; priced as standard"
+    return [comp]
 
 
 def _instance_component(ctx: Context, types: list[str], capacity: str, region: str, lo: int, hi: int) -> Component:
@@ -243,9 +274,26 @@ def _volume_components(ctx: Context, ebs: dict[str, Any], region: str, lo: int, 
     return comps
 
 
+def _node_group_key(ctx: Context, r: Resource) -> str | None:
+    """The GpuNodeGroup component name of a node group: its `inferstack.io/node-group` label, else its parent."""
+    labels = known(r.inputs.get("labels"))
+    label = labels.get("inferstack.io/node-group") if isinstance(labels, dict) else None
+    if isinstance(label, str) and label in ctx.node_floors:
+        return label
+    parent = ctx.by_urn.get(r.parent or "")
+    return parent.name if parent is not None and parent.name in ctx.node_floors else None
+
+
 def _node_group(ctx: Context, r: Resource, region: str) -> list[Component]:
     lo = as_int(get(r.inputs, "scalingConfig.minSize"), "scalingConfig.minSize")
     hi = as_int(get(r.inputs, "scalingConfig.maxSize"), "scalingConfig.maxSize")
+    floor_note = None
+    key = _node_group_key(ctx, r)
+    if key is not None:
+        need, why = ctx.node_floors[key]
+        if need > lo:
+            lo_was, lo = lo, min(need, hi)
+            floor_note = f"baseline {lo} node{'' if lo == 1 else 's'}, not min_size={lo_was}: {why}"
     templates = ctx.linked(r, "aws:ec2/launchTemplate:LaunchTemplate", "name", get(r.inputs, "launchTemplate.name"))
     template = templates[0] if len(templates) == 1 else None
     types = [str(t) for t in get(r.inputs, "instanceTypes", []) if known(t)]
@@ -255,8 +303,9 @@ def _node_group(ctx: Context, r: Resource, region: str) -> list[Component]:
     if not types:
         types, note = ["t3.medium"], "no instance type given: EKS managed node groups default to t3.medium"
     comps = [_instance_component(ctx, types, str(get(r.inputs, "capacityType", "ON_DEMAND")), region, lo, hi)]
-    if note:
-        comps[0].note = f"{note}; {comps[0].note}" if comps[0].note else note
+    for extra in (note, floor_note):
+        if extra:
+            comps[0].note = f"{extra}; {comps[0].note}" if comps[0].note else extra
     mappings = get(template.inputs, "blockDeviceMappings", []) if template else []
     if mappings:
         for i, m in enumerate(mappings):
@@ -647,13 +696,46 @@ def _total(values: list[tuple[float, float]]) -> dict[str, float]:
     return {"baseline": round(sum(b for b, _ in values), 2), "peak": round(sum(p for _, p in values), 2)}
 
 
-def estimate_preview(result: PreviewResult, env: Any = None, table: PriceTable | None = None) -> dict[str, Any]:
-    """The `cost` field of the preview JSON for `result`; `env` (an Environment) gives the default region and
-    the AZ count used where a preview value is unknown."""
+def _suffixes(env: Any) -> list[str]:
+    """Resource-name suffix per region of the environment ('' in the primary, '-<region>' elsewhere)."""
+    return [""] + ([f"-{env.regions.secondary}"] if env.regions.secondary else [])
+
+
+def _node_floors(env: Any) -> dict[str, tuple[int, str]]:
+    from inferstack.capacity import plan
+
+    out: dict[str, tuple[int, str]] = {}
+    for gp in plan(env).values():
+        if not gp.nodes_min:
+            continue
+        parts = ", ".join(
+            f"{n.model} {n.pods_min} pod(s) x {n.gpus_per_replica} GPU -> {n.nodes_min} node(s)"
+            for n in gp.needs
+            if n.nodes_min
+        )
+        why = f"the minimum replicas need {gp.nodes_min} ({parts})"
+        for sfx in _suffixes(env):
+            out[f"gpu-{gp.name}{sfx}"] = (gp.nodes_min, why)
+    return out
+
+
+def estimate_preview(
+    result: PreviewResult, env: Any = None, table: PriceTable | None = None, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """The `cost` field of the preview JSON for `result`; `env` (an Environment) gives the default region, the
+    AZ count used where a preview value is unknown, and the deployments whose minimum replicas set the GPU
+    baseline. `today` (default: the real date) decides standard vs extended EKS support pricing."""
     table = table or load_prices()
     default_region = env.regions.primary if env is not None else "us-east-1"
     azs = env.network.availability_zones if env is not None else 2
-    ctx = Context(table=table, result=result, default_region=default_region, availability_zones=azs)
+    ctx = Context(
+        table=table,
+        result=result,
+        default_region=default_region,
+        availability_zones=azs,
+        today=today or datetime.date.today(),
+        node_floors=_node_floors(env) if env is not None else {},
+    )
     items: list[dict[str, Any]] = []
     not_priced: list[dict[str, Any]] = []
     free: Counter[str] = Counter()
@@ -710,6 +792,7 @@ def estimate_preview(result: PreviewResult, env: Any = None, table: PriceTable |
         "hours_per_month": HOURS_PER_MONTH,
         "monthly_usd": _total([(i["monthly_usd"]["baseline"], i["monthly_usd"]["peak"]) for i in items]),
         "by_component": by_component,
+        "by_deployment": _by_deployment(env, items, ctx) if env is not None else [],
         "items": items,
         "not_priced": not_priced,
         "free": {"count": sum(free.values()), "types": dict(sorted(free.items()))},
@@ -719,6 +802,69 @@ def estimate_preview(result: PreviewResult, env: Any = None, table: PriceTable |
             "not_priced": len(not_priced),
         },
         "assumptions": {k: {"value": u.value, "unit": u.unit, "description": u.description} for k, u in USAGE.items()},
+    }
+
+
+def _per_node_monthly(item: dict[str, Any]) -> float:
+    """Monthly cost of one node of a node-group item (instance + volumes), from its peak figures."""
+    nodes = item["components"][0]["quantity"]["peak"] / HOURS_PER_MONTH  # the instance-hours component
+    if not nodes:
+        return 0.0
+    return sum(c["unit_price"] * c["quantity"]["peak"] / nodes for c in item["components"])
+
+
+def _by_deployment(env: Any, items: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
+    """Per deployment and region: its own resources (its serving component) plus the GPU nodes it needs."""
+    from inferstack.capacity import plan
+
+    needs = {n.model: (gp.name, n) for gp in plan(env).values() for n in gp.needs}
+    by_top: dict[str | None, list[dict[str, Any]]] = {}
+    for item in items:
+        by_top.setdefault(item["top_component"], []).append(item)
+    tops = {r.name: r.urn for r in ctx.result.resources if not r.custom and r.type.startswith("inferstack:")}
+    out: list[dict[str, Any]] = []
+    for d in env.deployments:
+        for sfx, region in zip(_suffixes(env), env.regions.all, strict=False):
+            prefix = "triton" if d.target == "triton-eks" else "sm"
+            own = by_top.get(tops.get(f"{prefix}-{d.model}{sfx}"), [])
+            values = [(i["monthly_usd"]["baseline"], i["monthly_usd"]["peak"]) for i in own]
+            entry: dict[str, Any] = {"deployment": d.model, "target": d.target, "region": region}
+            if d.model in needs:
+                group, need = needs[d.model]
+                group_items = by_top.get(tops.get(f"gpu-{group}{sfx}"), [])
+                node_items = [i for i in group_items if i["type"] == "aws:eks/nodeGroup:NodeGroup"]
+                per_node = _per_node_monthly(node_items[0]) if node_items else 0.0
+                entry["gpu_nodes"] = {
+                    "group": group,
+                    "baseline": need.nodes_min,
+                    "peak": need.nodes_max,
+                    "per_node_monthly_usd": round(per_node, 2),
+                }
+                values.append((round(need.nodes_min * per_node, 2), round(need.nodes_max * per_node, 2)))
+            entry["monthly_usd"] = _total(values)
+            out.append(entry)
+    return out
+
+
+COST_INCREASE_POLICY = "inferstack-stack-warn-cost-increase"
+
+
+def previous_cost_settings(base: dict[str, Any], source: str) -> dict[str, dict[str, Any]] | None:
+    """The cost-increase guardrail's previous figures from a base preview document (`preview --compare`), or
+    None when the base carries no cost."""
+    cost = base.get("cost")
+    monthly = cost.get("monthly_usd") if isinstance(cost, dict) else None
+    if not isinstance(monthly, dict):
+        return None
+    values = {k: monthly.get(k) for k in ("baseline", "peak")}
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+        return None
+    return {
+        COST_INCREASE_POLICY: {
+            "previous_monthly_usd": float(values["baseline"]),  # type: ignore[arg-type]
+            "previous_peak_monthly_usd": float(values["peak"]),  # type: ignore[arg-type]
+            "previous_source": f"the base preview {source}",
+        }
     }
 
 
@@ -750,6 +896,21 @@ def render_cost_text(cost: dict[str, Any], environment: str) -> str:
     lines.append("-" * (width + rwidth + 28))
     lines.append(f"{'Total':{width}}  {'':{rwidth}} {_usd(m['baseline']):>12} {_usd(m['peak']):>12}")
     lines.append("")
+    if cost.get("by_deployment"):
+        title = "By deployment (its resources + the GPU nodes it needs)"
+        labels = []
+        for d in cost["by_deployment"]:
+            nodes = d.get("gpu_nodes")
+            label = f"  {d['deployment']} ({d['target']}, {d['region']})"
+            if nodes:
+                label += f", {nodes['baseline']}-{nodes['peak']} {nodes['group']} nodes"
+            labels.append(label)
+        dwidth = max([width, len(title), *map(len, labels)])  # full labels, never cut
+        lines.append(f"{title:{dwidth}} {'baseline':>12} {'peak':>12}")
+        for d, label in zip(cost["by_deployment"], labels, strict=True):
+            dm = d["monthly_usd"]
+            lines.append(f"{label:{dwidth}} {_usd(dm['baseline']):>12} {_usd(dm['peak']):>12}")
+        lines.append("")
     r = cost["resources"]
     lines.append(f"{r['estimated']} resources estimated, {r['free']} free, {r['not_priced']} not priced.")
     lines.append(

@@ -168,11 +168,18 @@ def evaluate_resources(
     return violations
 
 
-def evaluate_preview(result: PreviewResult, env: Any) -> list[dict[str, Any]]:
-    """The `violations` of the preview JSON: both packs, configured for `env` (an Environment)."""
+def evaluate_preview(
+    result: PreviewResult, env: Any, overrides: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The `violations` of the preview JSON: both packs, configured for `env` (an Environment), with
+    `overrides` ({policy: {setting: value}}) over that configuration."""
     from policies.config import pack_config
 
-    return evaluate_resources(result.resources, pack_config(env))
+    config = pack_config(env)
+    for name, values in (overrides or {}).items():
+        if name in config:
+            config[name] = {**config[name], **values}
+    return evaluate_resources(result.resources, config)
 
 
 def has_mandatory(violations: Sequence[dict[str, Any]]) -> bool:

@@ -49,8 +49,10 @@ def run_preview(
     stack: str | None = None,
     evaluate_policies: bool = True,
     estimate_cost: bool = True,
+    policy_overrides: dict[str, dict[str, Any]] | None = None,
 ) -> PreviewResult:
-    """Preview `env_name` offline. InputError for bad input; nothing is written anywhere."""
+    """Preview `env_name` offline. InputError for bad input; nothing is written anywhere. `policy_overrides`
+    ({policy: {setting: value}}) go over the environment's pack config (e.g. the base preview's cost)."""
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
     _require_valid_packages(project, sorted({d.model for d in env.deployments}))
@@ -82,7 +84,7 @@ def run_preview(
         environment=env_name, project=PROJECT_NAME, stack=stack, resources=resources, outputs=outputs
     )
     if evaluate_policies:
-        attach_violations(result, env)
+        attach_violations(result, env, policy_overrides)
         from inferstack.provenance import annotate
 
         env_file = project.environments_dir / f"{env_name}.yaml"
@@ -101,13 +103,13 @@ def _require_valid_packages(project: Project, names: list[str]) -> None:
         raise InputError("\n".join(problems))
 
 
-def attach_violations(result: PreviewResult, env: Any) -> None:
+def attach_violations(result: PreviewResult, env: Any, overrides: dict[str, dict[str, Any]] | None = None) -> None:
     """Run the security and cost packs over the preview (filled in by the policy engine)."""
     try:
         from inferstack.policy_eval import evaluate_preview
     except ImportError:  # pragma: no cover - policy engine not installed in this build
         return
-    result.violations = evaluate_preview(result, env)
+    result.violations = evaluate_preview(result, env, overrides)
 
 
 def attach_cost(result: PreviewResult, env: Any) -> None:

@@ -74,6 +74,10 @@ def _env_derived(rule: Rule, env: Any) -> dict[str, Any]:
     """Limits that follow from the environment file itself."""
     if rule.name == "inferstack-stack-limit-monthly-cost":
         return {"ceiling_usd": float(env.monitoring.budget_monthly_usd)}
+    if rule.name == "inferstack-stack-limit-peak-monthly-cost":
+        from policies.rules.cost.inferstack_stack_limit_peak_monthly_cost import PEAK_BUDGET_MULTIPLE
+
+        return {"ceiling_usd": PEAK_BUDGET_MULTIPLE * float(env.monitoring.budget_monthly_usd)}
     if rule.name == "inferstack-iam-principals-require-existence" and (
         env.cluster.autoscaling_service_linked_role == "existing"
     ):

@@ -14,6 +14,7 @@ from components.sagemaker_endpoint import SageMakerEndpoint
 from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
+from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
@@ -48,10 +49,14 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
     group = platform.gpu_node_groups.get(d.gpu_node_group)
     labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
-    # Size the pod to fit the smallest instance type of its node group, leaving room for system daemons.
+    # Requests = the replica's GPU share of allocatable CPU/memory on every type of its group (inferstack/capacity.py).
     smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
-    cpu = max(1, smallest.vcpu - 1)
-    memory_gib = max(2, int(smallest.memory_gib * 0.75))
+    pod = group_pod_size(ctx.env, group_cfg, d.gpus_per_replica)
+    if pod is None:
+        raise ValueError(
+            f"deployment {d.model}: gpus_per_replica={d.gpus_per_replica} does not fit gpu_node_group "
+            f"{group_cfg.name!r}"
+        )
     package = ctx.packages[d.model]
     budget = cold_start(ctx, d)
     scratch = coldstart.scratch_gib(budget.download_bytes)
@@ -84,8 +89,8 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "min_replicas": d.replicas.min,
             "max_replicas": d.replicas.max,
             "gpus_per_replica": d.gpus_per_replica,
-            "cpu": str(cpu),
-            "memory": f"{memory_gib}Gi",
+            "cpu": pod.cpu,
+            "memory": pod.memory,
             "queue_time_target_us": d.autoscaling.queue_time_us,
             "startup_period_seconds": period,
             "startup_failure_threshold": threshold,

@@ -125,7 +125,7 @@ def small_environment(
     resources and one type the table does not price."""
     b = Builder(stack=stack, environment=stack)
     platform = b.add("inferstack:index:EksCluster", "platform", custom=False)
-    b.add("aws:eks/cluster:Cluster", "platform-cluster", {"version": "1.31"}, parent=platform)
+    b.add("aws:eks/cluster:Cluster", "platform-cluster", {"version": "1.35"}, parent=platform)
     node_group(b, platform, "system", ["m6i.large"], min_size=2, max_size=4, disk_gb=50)
     node_group(b, platform, "gpu-l4", list(gpu_types), capacity=gpu_capacity, min_size=gpu_min, max_size=2, disk_gb=200)
     b.add("aws:iam/role:Role", "platform-node-role", {"assumeRolePolicy": "{}"}, parent=platform)

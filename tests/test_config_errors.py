@@ -152,7 +152,7 @@ def test_empty_environment_file_is_an_input_error(workspace: Path) -> None:
 
 
 def test_invalid_input_writes_no_output_file(workspace: Path) -> None:
-    edit(workspace / "environments" / "dev.yaml", lambda s: s.replace("max_size: 2}", "max_size: -1}"))
+    edit(workspace / "environments" / "dev.yaml", lambda s: s.replace("max_size: 3}", "max_size: -1}"))
     out = workspace / "out" / "dev.json"
     code, _, err = run("preview", "--env", "dev", "--format", "json", "--out", str(out))
     assert code == 2

@@ -32,13 +32,16 @@ def test_dev_baseline_is_below_peak_and_every_item_is_ordered(dev):
         assert item["monthly_usd"]["baseline"] <= item["monthly_usd"]["peak"], item["urn"]
 
 
-def test_dev_spot_gpu_group_at_min_zero_is_free_at_baseline_and_discounted(dev):
+def test_dev_spot_gpu_group_at_min_zero_pays_at_baseline_for_the_node_its_minimum_replica_needs(dev):
+    # min_size is 0, but text-embedder's one minimum replica keeps one spot node up (issue 14).
     groups = [i for i in dev.cost["items"] if i["type"] == "aws:eks/nodeGroup:NodeGroup"]
     spot = [g for g in groups if "spot" in g["components"][0]["name"]]
     assert spot, [g["components"][0]["name"] for g in groups]
     for g in spot:
-        assert g["monthly_usd"]["baseline"] == 0
-        assert "below on demand" in g["components"][0]["note"]
+        instance = g["components"][0]
+        assert instance["quantity"]["baseline"] == 1 * 730
+        assert "baseline 1 node, not min_size=0: the minimum replicas need 1" in instance["note"]
+        assert "below on demand" in instance["note"]
     on_demand = [g for g in groups if g not in spot]
     assert all("on-demand" in g["components"][0]["name"] for g in on_demand)
 

@@ -14,7 +14,7 @@ from components.eks_cluster import EksCluster
 from components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
 from components.keys import Keys
 from components.network import Network
-from components.versions import EKS_ADDON_VERSIONS, HELM_CHARTS
+from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, HELM_CHARTS, helm_chart
 from inferstack.catalog import EC2_TYPES
 from tests.conftest import Recorded, run_components
 
@@ -354,7 +354,15 @@ def test_every_helm_release_uses_the_explicit_kubernetes_provider_and_a_pinned_v
     assert sorted(r.inputs["chart"] for r in releases) == sorted(c.chart for c in HELM_CHARTS.values())
     for r in releases:
         assert r.provider_urn == provider.urn
-        assert r.inputs["version"] == HELM_CHARTS[r.inputs["name"]].version
+        assert r.inputs["version"] == helm_chart(r.inputs["name"], DEFAULT_KUBERNETES_VERSION).version
+
+
+def test_cluster_autoscaler_chart_follows_the_kubernetes_minor() -> None:
+    # Chart 9.59.0 ships appVersion 1.35.0; a minor without a chart pin keeps the HELM_CHARTS version.
+    assert release(build_addons(kubernetes_version="1.35"), "cluster-autoscaler").inputs["version"] == "9.59.0"
+    older = release(build_addons(kubernetes_version="1.33"), "cluster-autoscaler").inputs
+    assert older["version"] == HELM_CHARTS["cluster-autoscaler"].version == "9.43.2"
+    assert older["values"]["image"]["tag"] == "v1.33.0"
 
 
 def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
@@ -375,7 +383,7 @@ def test_cluster_autoscaler_is_gpu_aware() -> None:
     assert values["extraArgs"]["skip-nodes-with-local-storage"] is False
     assert values["extraArgs"]["expander"] == "least-waste"
     assert values["autoDiscovery"]["clusterName"] == "demo"
-    assert values["image"]["tag"].startswith("v1.31.")
+    assert values["image"]["tag"].startswith("v1.35.")  # the default Kubernetes minor (components/versions.py)
 
 
 def test_device_plugin_time_slicing_shares_each_gpu() -> None:

@@ -28,7 +28,7 @@ SVC = "kubernetes:core/v1:Service"
 TARGET = "aws:appautoscaling/target:Target"
 
 CLUSTER = {
-    "version": "1.31",
+    "version": "1.35",
     "vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True},
     "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:aws:kms:us-east-1:1:key/k"}},
     "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
@@ -137,10 +137,23 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, dict[str, Any],
         EKS,
         CLUSTER,
         mutate(CLUSTER, _set("version", "1.27")),
-        "EKS cluster 'r' runs Kubernetes 1.27, which is not in the supported list ['1.30', '1.31', '1.32', '1.33']; "
-        "upgrade cluster.kubernetes_version",
+        "EKS cluster 'r' runs Kubernetes 1.27, which components/versions.py does not know; set "
+        "cluster.kubernetes_version to one of its minors (or add this one with its support dates)",
         mutate(CLUSTER, _drop("version")),
-        ["EKS cluster 'r' does not pin a Kubernetes version; set version to one of ['1.30', '1.31', '1.32', '1.33']"],
+        [
+            "EKS cluster 'r' does not pin a Kubernetes version, so EKS picks one; pin cluster.kubernetes_version to a "
+            "minor of components/versions.py"
+        ],
+    ),
+    (
+        "aws-eks-cluster-warn-end-of-standard-support",
+        EKS,
+        CLUSTER,
+        mutate(CLUSTER, _set("version", "1.33")),
+        "EKS cluster 'r' runs Kubernetes 1.33, in extended support since 2026-07-29 (until 2027-07-29): the control "
+        "plane costs $0.60 instead of $0.10 per hour (+$365/month); upgrade cluster.kubernetes_version to 1.35",
+        mutate(CLUSTER, _drop("version")),
+        [],
     ),
     (
         "aws-eks-nodegroup-disallow-remote-access",

@@ -93,7 +93,7 @@ def test_api_version_and_kind_come_from_the_type_token() -> None:
 
 def test_render_writes_schema_valid_manifests_for_prod(tmp_path: Path) -> None:
     result = preview_of("prod")
-    report = render(result, tmp_path / "manifests", "1.31")
+    report = render(result, tmp_path / "manifests", "1.35")
     assert report.invalid == []
     k8s = [
         r
@@ -122,7 +122,7 @@ def test_render_refuses_an_object_that_breaks_the_schema(tmp_path: Path) -> None
         inputs={"metadata": {"name": "svc", "namespace": "ml"}, "spec": {"ports": [{"port": "eighty"}]}},
     )
     result = PreviewResult("dev", "inferstack", "dev", [bad], {})
-    report = render(result, tmp_path / "m", "1.31")
+    report = render(result, tmp_path / "m", "1.35")
     assert [p.name for p, _ in report.invalid] == ["ml_service_svc.yaml"]
 
 

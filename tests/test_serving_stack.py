@@ -80,7 +80,7 @@ def test_triton_pods_land_on_the_configured_gpu_node_group() -> None:
 
 
 def test_rendered_prod_manifests_validate_against_kubernetes_schemas(tmp_path: Path) -> None:
-    report = render(preview_of("prod"), tmp_path / "manifests", "1.31")
+    report = render(preview_of("prod"), tmp_path / "manifests", "1.35")
     assert report.invalid == []
     validated = {p.name for p in report.validated}
     assert "triton-text-embedder_deployment_text-embedder.yaml" in validated

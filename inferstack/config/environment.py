@@ -7,12 +7,15 @@ messages naming the value and the fix (the loader adds the file and the field pa
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from components.versions import DEFAULT_KUBERNETES_VERSION, creatable_minors
+from components.versions import minor as kubernetes_minor
 from inferstack.catalog import (
     AWS_REGIONS,
     gpu_class_of_ec2,
@@ -206,8 +209,10 @@ class Deployer(_Model):
 class Cluster(_Model):
     """EKS cluster settings."""
 
-    kubernetes_version: Literal["1.30", "1.31", "1.32", "1.33"] = Field(
-        default="1.31", description="EKS Kubernetes version; managed add-on versions are pinned per version."
+    kubernetes_version: str = Field(
+        default=DEFAULT_KUBERNETES_VERSION,
+        description="EKS Kubernetes minor, one of components/versions.py that is not past end of extended support; "
+        "managed add-on versions are pinned per minor.",
     )
     endpoint_public_access: bool = Field(
         default=False, description="Expose the API server publicly (only to public_access_cidrs). Default private."
@@ -237,6 +242,24 @@ class Cluster(_Model):
         description="How the deploy job reaches the API server (the program also deploys Kubernetes resources). "
         "Unset: nothing declares a path, and the stack policy inferstack-eks-cluster-require-deployer-path reports it.",
     )
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _creatable(cls, v: str) -> str:
+        creatable = creatable_minors()
+        if v in creatable:
+            return v
+        row = kubernetes_minor(v)
+        if row is not None and row.status(datetime.date.today()) == "ended":
+            why = (
+                f"EKS ended extended support for {v} on {row.end_of_extended_support.isoformat()}: such clusters "
+                "are auto-upgraded and new ones cannot be created"
+            )
+        elif row is not None:
+            why = f"{v} has no pinned add-on versions in components/versions.py"
+        else:
+            why = f"{v!r} is not a Kubernetes minor in components/versions.py"
+        raise ValueError(f"{why}; use one of {', '.join(creatable)}")
 
     @model_validator(mode="after")
     def _rules(self) -> Cluster:

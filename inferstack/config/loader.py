@@ -221,7 +221,25 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
         )
     if check_packages:
         _check_deployments(project, env, rel, node)
+        _check_capacity(project, env, rel, node)
     return env
+
+
+def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
+    """Capacity that cannot be scheduled (inferstack/capacity.py) and a stale versions table are input errors."""
+    from components.versions import check_fresh
+    from inferstack.capacity import errors as capacity_errors
+
+    lines = []
+    for f in capacity_errors(env):
+        target = _node_at(node, f.path)
+        where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
+        lines.append(f"{where} ==> at {_fmt_loc(f.path)}\n  ==> {f.message}")
+    stale = check_fresh()
+    if stale:
+        lines.append(stale)
+    if lines:
+        raise InputError("\n".join(lines))
 
 
 def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
