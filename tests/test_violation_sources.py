@@ -28,8 +28,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     dev = tmp_path / "environments" / "dev.yaml"
     text = dev.read_text()
-    assert "min_size: 0, max_size: 2}" in text
-    dev.write_text(text.replace("min_size: 0, max_size: 2}", "min_size: 0, max_size: 6}"))
+    assert "min_size: 0, max_size: 3}" in text
+    dev.write_text(text.replace("min_size: 0, max_size: 3}", "min_size: 0, max_size: 6}"))
     monkeypatch.chdir(tmp_path)
     set_project_dir(None)
     # The program imports `stacks.*`; drop the copies other tests imported from the checkout so that this
