@@ -23,7 +23,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -69,10 +68,10 @@ def report_internal_error(exc: BaseException) -> int:
 class ContractGroup(TyperGroup):
     """The exit-code contract at the boundary: InputError -> 2 with its message, any other exception -> 3."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exits, usage errors (2), aborts: click's own
             raise
         except InputError as exc:
             err.print(f"error: {exc.message}", markup=False)
