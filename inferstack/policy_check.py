@@ -17,6 +17,9 @@ from typing import Any
 from inferstack.config.loader import InputError, Project, load_environment
 from inferstack.engine.model import UNKNOWN, Resource, Secret
 
+# A checkpoint secret: {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": ...} or {..., "plaintext": "<JSON>"}
+# (pulumi/pulumi sdk/go/common/resource/sig/sig.go; pkg/resource/stack/deployment.go DeserializePropertyValue,
+# commit 1b59498, 2026-08-21). Plaintext is kept wrapped in `Secret`; messages are redacted (policy_eval.redact).
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ACCEPTED = (
