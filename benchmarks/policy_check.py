@@ -4,7 +4,8 @@ asserts nothing (not a timed test).
 For 1k, 10k and 50k resources (by default) it writes a checkpoint generated deterministically from the
 resource count (a mix of the types the packs cover and some they do not, with providers, parents,
 dependencies, tags and secrets like a real stack), then runs the full `policy check --format json` in a
-fresh subprocess and reports wall time, peak RSS (ru_maxrss of that subprocess) and time per resource.
+fresh subprocess and reports wall time of the command, CPU time of the whole subprocess (imports included;
+steadier than wall time on a shared machine), peak RSS (ru_maxrss of that subprocess) and time per resource.
 Goal (issue 13): linear time, <= 10 s and <= 400 MB at 50k resources.
 
     .venv/bin/python benchmarks/policy_check.py [--sizes 1000,10000,50000]
@@ -99,7 +100,9 @@ def synthetic_checkpoint(resources: int) -> dict[str, Any]:
     providers = []
     for region in ("us-east-1", "us-west-2"):
         urn = f"{PREFIX}::pulumi:providers:aws::aws-{region}"
-        out.append({"urn": urn, "custom": True, "id": region, "type": "pulumi:providers:aws", "inputs": {"region": region}})
+        out.append(
+            {"urn": urn, "custom": True, "id": region, "type": "pulumi:providers:aws", "inputs": {"region": region}}
+        )
         providers.append(f"{urn}::{region}")
     k8s = f"{PREFIX}::pulumi:providers:kubernetes::eks"
     out.append({"urn": k8s, "custom": True, "id": "k", "type": "pulumi:providers:kubernetes", "inputs": {}})
@@ -130,12 +133,14 @@ def _child(path: str) -> None:
     result = CliRunner().invoke(app, ["policy", "check", "--input", path, "--format", "json"])
     elapsed = time.perf_counter() - start
     report = json.loads(result.stdout)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb = usage.ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "exit": result.exit_code,
                 "s": elapsed,
+                "cpu_s": usage.ru_utime + usage.ru_stime,  # the whole process, imports included
                 "rss_mb": rss_mb,
                 "resources": report["summary"]["resources"],
                 "violations": len(report["violations"]),
@@ -153,17 +158,26 @@ def main() -> None:
         _child(args.child)
         return
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, cpus: {os.cpu_count()}")
-    print(f"{'resources':>10} {'time s':>8} {'peak MB':>8} {'ms/res':>7} {'violations':>10}  exit")
+    print(f"{'resources':>10} {'time s':>8} {'cpu s':>8} {'peak MB':>8} {'ms/res':>7} {'violations':>10}  exit")
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"checkpoint-{size}.json"
             path.write_text(json.dumps(synthetic_checkpoint(size)), encoding="utf-8")
-            line = subprocess.run(
-                [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True, cwd=ROOT
-            ).stdout.strip().splitlines()[-1]
+            line = (
+                subprocess.run(
+                    [sys.executable, __file__, "--child", str(path)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             fig = json.loads(line)
             print(
-                f"{size:>10} {fig['s']:>8.2f} {fig['rss_mb']:>8.0f} {1000 * fig['s'] / size:>7.3f} "
+                f"{size:>10} {fig['s']:>8.2f} {fig['cpu_s']:>8.2f} {fig['rss_mb']:>8.0f} "
+                f"{1000 * fig['s'] / size:>7.3f} "
                 f"{fig['violations']:>10}  {fig['exit']}"
             )
 

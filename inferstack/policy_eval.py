@@ -216,6 +216,8 @@ def evaluate_resources(
     Linear in the number of resources: each is converted to the wire once, the rules that apply to a type
     are looked up once per type, the stack request is built once for both packs. Messages that quote a
     secret value print it as "[secret]"."""
+    from policies.rules._base import clear_stack_caches
+
     wired = _Wired(resources)
     violations: list[dict[str, Any]] = []
     with _gc_paused():
@@ -241,7 +243,10 @@ def evaluate_resources(
                     violations += _violations(pack, response.diagnostics, r.urn, secrets)
             stack_names = tuple(rule.name for rule in pack.rules if rule.is_stack)
             if stack_names:
-                response = pack.servicer(stack_names).AnalyzeStack(wired.stack_request(), None)
+                try:
+                    response = pack.servicer(stack_names).AnalyzeStack(wired.stack_request(), None)
+                finally:
+                    clear_stack_caches()
                 if response.diagnostics:
                     violations += _violations(pack, response.diagnostics, None, wired.all_secrets())
     return violations
