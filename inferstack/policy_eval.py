@@ -15,18 +15,30 @@ Rules read secrets unwrapped (as under the engine); `redact` keeps their values 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from inspect import isawaitable
 from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
-from pulumi_policy import EnforcementLevel
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
-from pulumi_policy.policy import _PolicyAnalyzerServicer
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from inferstack.engine.model import PreviewResult, Resource, Secret, Unknown
 
@@ -208,14 +220,12 @@ class _Wired:
         return self._stack
 
 
-def evaluate_resources(
+def evaluate_via_servicer(
     resources: Sequence[Resource], config: dict[str, dict[str, Any]], packs: Sequence[str] = ("security", "cost")
 ) -> list[dict[str, Any]]:
-    """Run the packs over `resources` with `config` ({policy: {"enforcementLevel": ..., **settings}}).
-
-    Linear in the number of resources: each is converted to the wire once, the rules that apply to a type
-    are looked up once per type, the stack request is built once for both packs. Messages that quote a
-    secret value print it as "[secret]"."""
+    """`evaluate_resources` through the servicer's gRPC methods (`Analyze` per resource, `AnalyzeStack`), with
+    protobuf requests exactly as the engine sends them. Kept as the reference the direct path is tested
+    against; it deserializes every resource once per applicable policy, which is what made it slow."""
     from policies.rules._base import clear_stack_caches
 
     wired = _Wired(resources)
@@ -263,6 +273,189 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _plain_wire(value: Any, secrets: list[str], inside: bool = False) -> Any:
+    """What `MessageToDict` returns for the engine's Struct of `value`: secrets signed, unknowns as the
+    sentinel, every number a float (Struct holds doubles), tuples as lists. Collects secret texts as `_wire`."""
+    if isinstance(value, Secret):
+        return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": _plain_wire(value.value, secrets, True)}
+    if isinstance(value, Unknown):
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        if inside:
+            secrets.extend(str(k) for k in value)
+        return {str(k): _plain_wire(v, secrets, inside) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_wire(v, secrets, inside) for v in value]
+    if inside and value is not None:
+        secrets.append(str(value))
+        if isinstance(value, bool):
+            secrets.append(str(value).lower())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+class _Direct:
+    """The analyzer's work without the protobuf round trips: each resource's properties are deserialized and
+    proxied once (pulumi_policy's own `deserialize_properties` and `unknown_checking_proxy`, from the same
+    dict `MessageToDict` produces) and shared by every policy and both packs; levels, configuration and
+    violation reports come from the configured servicer itself. Same results as `evaluate_via_servicer`
+    (tests/test_policy_check_scaling.py compares both on every reference environment)."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.resources = resources
+        self.by_urn = {r.urn: r for r in resources}
+        self.secrets: dict[str, list[str]] = {}
+        self._props: dict[int, Any] = {}  # by id(resource): the list holds them alive
+        self._providers: dict[str, PolicyProviderResource | None] = {}
+        self._stack: list[PolicyResource] | None = None
+
+    def props(self, r: Resource) -> Any:
+        found = self._props.get(id(r))
+        if found is None:
+            secrets: list[str] = []
+            found = self._props[id(r)] = unknown_checking_proxy(deserialize_properties(_plain_wire(r.inputs, secrets)))
+            if secrets:
+                self.secrets.setdefault(r.urn, []).extend(secrets)
+        return found
+
+    def provider(self, r: Resource) -> PolicyProviderResource | None:
+        key = r.provider_urn or ""
+        if key not in self._providers:
+            p = self.by_urn.get(key)
+            self._providers[key] = None if p is None else PolicyProviderResource(p.type, self.props(p), p.urn, p.name)
+        return self._providers[key]
+
+    def secrets_of(self, *resources: Resource | None) -> list[str]:
+        return [s for r in resources if r is not None for s in self.secrets.get(r.urn, ())]
+
+    def all_secrets(self) -> list[str]:
+        return [s for found in self.secrets.values() for s in found]
+
+    @staticmethod
+    def options(parent: str | None) -> PolicyResourceOptions:
+        # what the servicer's _get_resource_options reads from a request that sets only options.parent
+        return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent or None)
+
+    def stack_resources(self) -> list[PolicyResource]:
+        if self._stack is None:
+            made = [
+                PolicyResource(
+                    r.type, self.props(r), r.urn, r.name, self.options(r.parent), self.provider(r), None, [], {}
+                )
+                for r in self.resources
+            ]
+            by_urn = {res.urn: res for res in made}  # as AnalyzeStack links them: by URN, unknown ones skipped
+            for r, res in zip(self.resources, made, strict=True):
+                if r.parent and r.parent in by_urn:
+                    res.parent = by_urn[r.parent]
+                res.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
+            self._stack = made
+        return self._stack
+
+
+def _run(policy: Any, args: Any, report: Any, response: Any, pack: _Pack) -> None:
+    """One validation, handled as the servicer handles it (awaitables run, unknowns become an advisory)."""
+    try:
+        result = policy.validate(args, report)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(asyncio.ensure_future(result, loop=loop))
+            loop.close()
+    except UnknownValueError as e:
+        response.diagnostics.append(
+            proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=pack.name,
+                policyPackVersion=PACK_VERSION,
+                message=(
+                    f"can't run policy '{policy.name}' from policy pack '{pack.name}@v{PACK_VERSION}' during "
+                    f"preview: {e.message}"
+                ),
+                urn="",
+                description=policy.description,
+                enforcementLevel=proto.ADVISORY,
+            )
+        )
+    except _NotApplicableError:
+        pass  # reported as "not applicable" by the engine, never as a violation
+
+
+def _levelled(servicer: _PolicyAnalyzerServicer, policy: Any, kind: type) -> EnforcementLevel | None:
+    level = servicer._get_enforcement_level(policy)
+    if level == EnforcementLevel.DISABLED or not isinstance(policy, kind):
+        return None
+    return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+
+def evaluate_resources(
+    resources: Sequence[Resource], config: dict[str, dict[str, Any]], packs: Sequence[str] = ("security", "cost")
+) -> list[dict[str, Any]]:
+    """Run the packs over `resources` with `config` ({policy: {"enforcementLevel": ..., **settings}}).
+
+    Linear in the number of resources (issue 13, class 13): each resource is deserialized once, the
+    policies that apply to a type are looked up once per type, the stack's resources are built once for
+    every stack policy of both packs. Messages that quote a secret value print it as "[secret]"."""
+    from policies.rules._base import clear_stack_caches
+
+    direct = _Direct(resources)
+    violations: list[dict[str, Any]] = []
+    with _gc_paused():
+        for pack_key in packs:
+            pack = _Pack(pack_key, config)
+            servicer = pack.servicer(tuple(rule.name for rule in pack.rules))
+            servicer._configure_runtime_settings()
+            stack_tags = servicer._PolicyAnalyzerServicer__stack_tags
+            by_type: dict[str, list[Any]] = {}
+            for r in resources:
+                policies = by_type.get(r.type)
+                if policies is None:
+                    policies = by_type[r.type] = [rule.policy for rule in pack.rules if rule.applies_to(r.type)]
+                if not policies:
+                    continue
+                response = proto.AnalyzeResponse()
+                for policy in policies:
+                    level = _levelled(servicer, policy, ResourceValidationPolicy)
+                    if level is None or not policy.has_validation():
+                        continue
+                    report = servicer._create_report_violation(
+                        response, policy.name, policy.description, level, policy.severity
+                    )
+                    args = ResourceValidationArgs(
+                        r.type,
+                        direct.props(r),
+                        r.urn,
+                        r.name,
+                        direct.options(r.parent),
+                        direct.provider(r),
+                        servicer._get_policy_config(policy.name),
+                        stack_tags,
+                    )
+                    _run(policy, args, report, response, pack)
+                if response.diagnostics:
+                    secrets = direct.secrets_of(r, direct.by_urn.get(r.provider_urn or ""))
+                    violations += _violations(pack, response.diagnostics, r.urn, secrets)
+            stack_policies = [rule.policy for rule in pack.rules if rule.is_stack]
+            response = proto.AnalyzeResponse()
+            try:
+                for policy in stack_policies:
+                    level = _levelled(servicer, policy, StackValidationPolicy)
+                    if level is None:
+                        continue
+                    report = servicer._create_report_violation(
+                        response, policy.name, policy.description, level, policy.severity
+                    )
+                    args = StackValidationArgs(
+                        direct.stack_resources(), servicer._get_policy_config(policy.name), stack_tags
+                    )
+                    _run(policy, args, report, response, pack)
+            finally:
+                clear_stack_caches()
+            if response.diagnostics:
+                violations += _violations(pack, response.diagnostics, None, direct.all_secrets())
+    return violations
 
 
 def evaluate_preview(result: PreviewResult, env: Any) -> list[dict[str, Any]]:
