@@ -215,13 +215,12 @@ def check_file(project: Project, path: Path, env_name: str | None = None) -> Che
         raise InputError(f"environments/{env}.yaml ==> {exc}") from None
     rules = all_rules()
     audited = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
-    evaluated = [r for r in audited if any(rule.applies_to(r.type) for rule in rules)]
+    types = {r.type for r in audited}  # rule lookups once per type, not per resource
+    covered = {t for t in types if any(rule.applies_to(t) for rule in rules)}
+    with_rules = {t for t in types if any(rule.names_type(t) for rule in rules)}
+    evaluated = [r for r in audited if r.type in covered]
     bare = Counter(
-        r.type
-        for r in audited
-        if r.custom
-        and not r.type.startswith("pulumi:providers:")
-        and not any(rule.names_type(r.type) for rule in rules)
+        r.type for r in audited if r.custom and not r.type.startswith("pulumi:providers:") and r.type not in with_rules
     )
     return CheckReport(
         input=str(path),

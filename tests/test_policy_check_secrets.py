@@ -198,3 +198,19 @@ def test_fixture_checkpoint_secret_is_not_printed(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     result = CliRunner().invoke(app, ["policy", "check", "--input", str(path), "--format", "json"])
     assert "ENCRYPTEDONLY" not in result.stdout and result.exit_code == 1
+
+
+def test_the_redactor_removes_every_planted_secret_among_thousands() -> None:
+    import random
+
+    from inferstack.policy_eval import Redactor
+
+    rng = random.Random(13)
+    alphabet = "abcdefghij0123456789./-:"
+    secrets = ["".join(rng.choice(alphabet) for _ in range(rng.randint(6, 30))) for _ in range(5000)]
+    redactor = Redactor(secrets)
+    for _ in range(200):
+        planted = rng.sample(secrets, 3)
+        message = " ".join(["value", planted[0], "in", f"({planted[1]})", "and", f"'{planted[2]}'", "end"])
+        out = redactor(message)
+        assert out.count("[secret]") >= 3 and not any(p in out for p in planted), (message, out)
