@@ -62,17 +62,43 @@ def _parse_int(literal: str) -> int:
 
 
 def _too_deep(doc: Any) -> str | None:
-    """The path of the first value nested deeper than MAX_DEPTH, or None (iterative: no recursion)."""
-    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    """The path of the first value nested deeper than MAX_DEPTH, or None (iterative, no recursion; paths are
+    only spelled out for the offending branch, so a large document costs no extra memory)."""
+    stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:
-        value, path, depth = stack.pop()
+        value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return path or "(top level)"
+            return _path_to_depth(doc)
         if isinstance(value, dict):
-            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items())
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
         elif isinstance(value, list):
-            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
     return None
+
+
+def _path_to_depth(doc: Any) -> str:
+    path, value = "", doc
+    for level in range(1, MAX_DEPTH + 2):  # `value` sits at depth level - 1; find the child that goes too deep
+        children = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        deep = [(k, v) for k, v in children if isinstance(v, dict | list) and _depth_over(v, MAX_DEPTH - level)]
+        if not deep:
+            break
+        key, value = deep[0]
+        path = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+    return path or "(top level)"
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, dict):
+            stack.extend((c, d + 1) for c in v.values() if isinstance(c, dict | list))
+        elif isinstance(v, list):
+            stack.extend((c, d + 1) for c in v if isinstance(c, dict | list))
+    return False
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -133,6 +159,7 @@ def read_json(path: Path, fix: str, what: str = "file") -> Any:
             f"{path}:{line}:{col} ==> not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "save the file as UTF-8"
         ) from None
+    del data  # a large checkpoint is held once, not as bytes and text and document
     if not text.strip():
         raise InputError(f"{path} ==> the file is empty; {fix}")
     return loads(text, str(path), fix)

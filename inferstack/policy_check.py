@@ -60,6 +60,7 @@ class CheckReport:
 
 
 def _from_checkpoint_value(value: Any, where: str = "") -> Any:
+    """Checkpoint secrets as `Secret` (plaintext decoded), converting the parsed document in place."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
             if isinstance(value.get("plaintext"), str):
@@ -70,9 +71,15 @@ def _from_checkpoint_value(value: Any, where: str = "") -> Any:
             if "value" in value:
                 return Secret(_from_checkpoint_value(value["value"], where))
             return Secret(UNKNOWN)  # encrypted with the stack's secrets provider
-        return {k: _from_checkpoint_value(v, where) for k, v in value.items()}
+        for k, v in value.items():  # in place: a 50k-resource checkpoint is not copied (issue 13, class 13)
+            if isinstance(v, dict | list):
+                value[k] = _from_checkpoint_value(v, where)
+        return value
     if isinstance(value, list):
-        return [_from_checkpoint_value(v, where) for v in value]
+        for i, v in enumerate(value):
+            if isinstance(v, dict | list):
+                value[i] = _from_checkpoint_value(v, where)
+        return value
     return value
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from inspect import isawaitable
 from typing import Any
 
@@ -37,7 +39,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _DictProxy, unknown_checking_proxy
 
 from inferstack.engine.model import PreviewResult, Resource, Secret, Unknown
 
@@ -190,13 +192,14 @@ def _violations(
         message = d.message
         if description and message.startswith(description + "\n"):
             message = message[len(description) + 1 :]
+        urn = d.urn or default_urn
         out.append(
-            {
-                "policy": d.policyName,
-                "pack": d.policyPackName,
+            {  # names interned and the resource's own URN object reused: 100k violations stay small
+                "policy": sys.intern(d.policyName),
+                "pack": sys.intern(d.policyPackName),
                 "enforcement_level": _PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
                 "severity": _SEVERITY.get(d.severity) or pack.severity_of(d.policyName),
-                "urn": d.urn or default_urn,
+                "urn": default_urn if urn == default_urn else urn,
                 "message": redactor(message),
             }
         )
@@ -336,29 +339,58 @@ def _plain_wire(value: Any, secrets: list[str], inside: bool = False) -> Any:
     return value
 
 
+class _LazyProps(_DictProxy):
+    """A stack resource's properties, proxied only when a stack policy reads them: most stack policies look
+    at a few types, so a 50k-resource stack need not hold a proxy of every resource (issue 13, class 13).
+    A `_DictProxy` itself, so the helpers that check for one (policies.rules._base) see no difference."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build: Callable[[], Any] | None = build
+
+    def _materialize(self) -> None:
+        if self._build is not None:
+            real = self._build()
+            self._build = None
+            _DictProxy.__init__(self, real["__target"], [])
+
+    def __getitem__(self, key: Any) -> Any:
+        self._materialize()
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._materialize()
+        super().__setitem__(key, value)
+
+    def __len__(self) -> int:
+        self._materialize()
+        return super().__len__()
+
+    def __iter__(self) -> Iterator[Any]:
+        self._materialize()
+        return super().__iter__()
+
+
 class _Direct:
     """The analyzer's work without the protobuf round trips: each resource's properties are deserialized and
-    proxied once (pulumi_policy's own `deserialize_properties` and `unknown_checking_proxy`, from the same
-    dict `MessageToDict` produces) and shared by every policy and both packs; levels, configuration and
-    violation reports come from the configured servicer itself. Same results as `evaluate_via_servicer`
-    (tests/test_policy_check_scaling.py compares both on every reference environment)."""
+    proxied with pulumi_policy's own `deserialize_properties` and `unknown_checking_proxy`, from the same
+    dict `MessageToDict` produces, once for all the resource policies of both packs; stack policies get them
+    lazily. Levels, configuration and violation reports come from the configured servicer itself. Same
+    results as `evaluate_via_servicer` (tests/test_policy_check_scaling.py compares both on every reference
+    environment)."""
 
     def __init__(self, resources: Sequence[Resource]) -> None:
         self.resources = resources
         self.by_urn = {r.urn: r for r in resources}
-        self.secrets: dict[str, list[str]] = {}
-        self._props: dict[int, Any] = {}  # by id(resource): the list holds them alive
+        self.secrets: dict[int, list[str]] = {}  # by id(resource): the list holds them alive
         self._providers: dict[str, PolicyProviderResource | None] = {}
         self._stack: list[PolicyResource] | None = None
 
     def props(self, r: Resource) -> Any:
-        found = self._props.get(id(r))
-        if found is None:
-            secrets: list[str] = []
-            found = self._props[id(r)] = unknown_checking_proxy(deserialize_properties(_plain_wire(r.inputs, secrets)))
-            if secrets:
-                self.secrets.setdefault(r.urn, []).extend(secrets)
-        return found
+        secrets: list[str] = []
+        props = unknown_checking_proxy(deserialize_properties(_plain_wire(r.inputs, secrets)))
+        if secrets:
+            self.secrets[id(r)] = secrets
+        return props
 
     def provider(self, r: Resource) -> PolicyProviderResource | None:
         key = r.provider_urn or ""
@@ -368,7 +400,7 @@ class _Direct:
         return self._providers[key]
 
     def secrets_of(self, *resources: Resource | None) -> list[str]:
-        return [s for r in resources if r is not None for s in self.secrets.get(r.urn, ())]
+        return [s for r in resources if r is not None for s in self.secrets.get(id(r), ())]
 
     def all_secrets(self) -> list[str]:
         return [s for found in self.secrets.values() for s in found]
@@ -382,7 +414,15 @@ class _Direct:
         if self._stack is None:
             made = [
                 PolicyResource(
-                    r.type, self.props(r), r.urn, r.name, self.options(r.parent), self.provider(r), None, [], {}
+                    r.type,
+                    _LazyProps(functools.partial(self.props, r)),
+                    r.urn,
+                    r.name,
+                    self.options(r.parent),
+                    self.provider(r),
+                    None,
+                    [],
+                    {},
                 )
                 for r in self.resources
             ]
@@ -434,26 +474,32 @@ def evaluate_resources(
 ) -> list[dict[str, Any]]:
     """Run the packs over `resources` with `config` ({policy: {"enforcementLevel": ..., **settings}}).
 
-    Linear in the number of resources (issue 13, class 13): each resource is deserialized once, the
-    policies that apply to a type are looked up once per type, the stack's resources are built once for
-    every stack policy of both packs. Messages that quote a secret value print it as "[secret]"."""
+    Linear in the number of resources (issue 13, class 13): each resource is deserialized once for the
+    resource policies of both packs (and again only if a stack policy reads it), the policies that apply to
+    a type are looked up once per type, the stack's resources are built once for every stack policy of both
+    packs. Messages that quote a secret value print it as "[secret]"."""
     from policies.rules._base import clear_stack_caches
+    from policies.rules.cost._estimate import forget_offline_resources, use_offline_resources
 
     direct = _Direct(resources)
-    violations: list[dict[str, Any]] = []
     with _gc_paused():
+        setups: list[tuple[_Pack, _PolicyAnalyzerServicer, Any, dict[str, list[Any]]]] = []
         for pack_key in packs:
             pack = _Pack(pack_key, config)
             servicer = pack.servicer(tuple(rule.name for rule in pack.rules))
             servicer._configure_runtime_settings()
-            stack_tags = servicer._PolicyAnalyzerServicer__stack_tags
-            by_type: dict[str, list[Any]] = {}
-            for r in resources:
+            setups.append((pack, servicer, servicer._PolicyAnalyzerServicer__stack_tags, {}))
+        found: list[list[dict[str, Any]]] = [[] for _ in setups]
+        for r in resources:  # resource policies: each resource's props built once for both packs
+            props: Any = None
+            for (pack, servicer, stack_tags, by_type), out in zip(setups, found, strict=True):
                 policies = by_type.get(r.type)
                 if policies is None:
                     policies = by_type[r.type] = [rule.policy for rule in pack.rules if rule.applies_to(r.type)]
                 if not policies:
                     continue
+                if props is None:
+                    props = direct.props(r)
                 response = proto.AnalyzeResponse()
                 for policy in policies:
                     level = _levelled(servicer, policy, ResourceValidationPolicy)
@@ -464,7 +510,7 @@ def evaluate_resources(
                     )
                     args = ResourceValidationArgs(
                         r.type,
-                        direct.props(r),
+                        props,
                         r.urn,
                         r.name,
                         direct.options(r.parent),
@@ -475,9 +521,14 @@ def evaluate_resources(
                     _run(policy, args, report, response, pack)
                 if response.diagnostics:
                     secrets = direct.secrets_of(r, direct.by_urn.get(r.provider_urn or ""))
-                    violations += _violations(pack, response.diagnostics, r.urn, secrets)
+                    out += _violations(pack, response.diagnostics, r.urn, secrets)
+        violations: list[dict[str, Any]] = []
+        for (pack, servicer, stack_tags, _), out in zip(setups, found, strict=True):
+            violations += out
             stack_policies = [rule.policy for rule in pack.rules if rule.is_stack]
             response = proto.AnalyzeResponse()
+            if stack_policies:
+                use_offline_resources(direct.stack_resources(), resources)
             try:
                 for policy in stack_policies:
                     level = _levelled(servicer, policy, StackValidationPolicy)
@@ -492,6 +543,7 @@ def evaluate_resources(
                     _run(policy, args, report, response, pack)
             finally:
                 clear_stack_caches()
+                forget_offline_resources()
             if response.diagnostics:
                 violations += _violations(pack, response.diagnostics, None, direct.all_secrets())
     return violations
