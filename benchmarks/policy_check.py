@@ -3,10 +3,11 @@ asserts nothing (not a timed test).
 
 For 1k, 10k and 50k resources (by default) it writes a checkpoint generated deterministically from the
 resource count (a mix of the types the packs cover and some they do not, with providers, parents,
-dependencies, tags and secrets like a real stack), then runs the full `policy check --format json` in a
-fresh subprocess and reports wall time of the command, CPU time of the command and of the whole subprocess
-(imports included; CPU time is steadier than wall time on a shared machine), peak RSS (ru_maxrss of that
-subprocess) and wall time per resource. The first line gives the load average while it ran.
+dependencies, tags and secrets like a real stack), then runs the full `inferstack policy check --format
+json` (the console-script entry point, report written to a file) in a fresh subprocess and reports wall
+time of the command, CPU time of the command and of the whole subprocess (imports included; CPU time is
+steadier than wall time on a shared machine), peak RSS (ru_maxrss of that subprocess) and wall time per
+resource. The first line gives the load average while it ran.
 Goal (issue 13): linear time, <= 10 s and <= 400 MB at 50k resources.
 
     .venv/bin/python benchmarks/policy_check.py [--sizes 1000,10000,50000]
@@ -124,26 +125,33 @@ def synthetic_checkpoint(resources: int) -> dict[str, Any]:
 
 
 def _child(path: str) -> None:
-    """Run policy check in this (fresh) process and print one JSON line of figures."""
+    """Run the console-script entry point in this (fresh) process, stdout to a file as in CI, and print one
+    JSON line of figures (peak RSS read before this benchmark parses the report)."""
     sys.path.insert(0, str(ROOT))
-    from typer.testing import CliRunner
+    import contextlib
 
-    from inferstack.cli import app
+    from inferstack.cli import main as cli_main
 
+    report_path = Path(path).with_suffix(".report.json")
+    sys.argv = ["inferstack", "policy", "check", "--input", path, "--format", "json"]
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = CliRunner().invoke(app, ["policy", "check", "--input", path, "--format", "json"])
+    with open(report_path, "w", encoding="utf-8") as out, contextlib.redirect_stdout(out):
+        try:
+            cli_main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
     elapsed, cmd_cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    report = json.loads(result.stdout)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    rss_mb = usage.ru_maxrss / 1024
+    report = json.loads(report_path.read_text(encoding="utf-8"))
     print(
         json.dumps(
             {
-                "exit": result.exit_code,
+                "exit": code,
                 "s": elapsed,
                 "cpu_s": usage.ru_utime + usage.ru_stime,  # the whole process, imports included
                 "cmd_cpu_s": cmd_cpu,  # the command alone
-                "rss_mb": rss_mb,
+                "rss_mb": usage.ru_maxrss / 1024,
                 "resources": report["summary"]["resources"],
                 "violations": len(report["violations"]),
             }
