@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,16 @@ def check_file(project: Project, path: Path, env_name: str | None = None) -> Che
         types_without_rules=sorted(bare),
         violations=evaluate_resources(resources, config),
     )
+
+
+def render_chunks(report: CheckReport, fmt: str) -> Iterator[str]:
+    """The output in pieces, so 100k violations are never one list of small strings plus one large string
+    (json.dumps with indent joins its pure-Python encoder's chunks in memory); same text as `render`."""
+    if fmt == "json":
+        yield from json.JSONEncoder(indent=2).iterencode(report.to_json())
+        yield "\n"
+    else:
+        yield render(report, fmt)
 
 
 def render(report: CheckReport, fmt: str) -> str:
