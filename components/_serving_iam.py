@@ -87,6 +87,27 @@ def ecr_pull(sid: str, repository_arn: str) -> list[dict[str, Any]]:
     ]
 
 
+def vpc_interfaces() -> dict[str, Any]:
+    """What SageMaker needs, as the execution role, to place a model's or job's ENIs in the VPC (SageMaker
+    Developer Guide, "How to use SageMaker AI execution roles": CreateModel / CreateProcessingJob with a
+    VpcConfig). The Describe* and Create/DeleteNetworkInterface* actions take no resource ARN at creation time."""
+    return statement(
+        "VpcInterfaces",
+        [
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ],
+        ["*"],
+    )
+
+
 def policy(statements: Sequence[pulumi.Input[dict[str, Any]]]) -> pulumi.Output[str]:
     """A policy document from statements that may hold Outputs."""
     return pulumi.Output.all(*statements).apply(

@@ -12,14 +12,17 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.eks_cluster import irsa_role
-from components.versions import CLUSTER_AUTOSCALER_IMAGE_TAGS, HELM_CHARTS
+from components.versions import CLUSTER_AUTOSCALER_IMAGE_TAGS, EKS_ADDON_VERSIONS, HELM_CHARTS
 
 TRITON_QUEUE_TIME_METRIC = "avg_time_queue_us"
 TRITON_QUEUE_TIME_QUERY = (
-    "avg(delta(nv_inference_queue_duration_us{<<.LabelMatchers>>}[30s]) / "
-    "(1 + delta(nv_inference_request_success{<<.LabelMatchers>>}[30s]))) by (<<.GroupBy>>)"
+    "sum(increase(nv_inference_queue_duration_us{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / "
+    "clamp_min(sum(increase(nv_inference_request_success{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>), 1)"
 )
-"""Triton's average per-request queue time over 30 s, per pod (prometheus-adapter template syntax)."""
+"""Triton's average per-request queue time over 1 min, per pod (prometheus-adapter template syntax).
+
+Both series are counters, so increase() (which handles counter resets on pod restarts) and not delta()
+(meant for gauges); a 1 min window holds four 15 s scrapes. Idle pods (no request) read 0."""
 MONITORING_NAMESPACE = "monitoring"
 PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -61,6 +64,7 @@ class ClusterAddons(pulumi.ComponentResource):
 
     releases: dict[str, k8s.helm.v3.Release]
     autoscaler_role_arn: pulumi.Output[str]
+    cloudwatch_agent_role_arn: pulumi.Output[str]
     load_balancer_controller_role_arn: pulumi.Output[str]
     prometheus_url: str
 
@@ -123,6 +127,7 @@ class ClusterAddons(pulumi.ComponentResource):
             )
             roles[service_account] = role
         ca_role, lbc_role = roles["cluster-autoscaler"], roles["aws-load-balancer-controller"]
+        self.cloudwatch_agent_role_arn = _cloudwatch_observability(self, name, args, version, partition, tags)
 
         device_plugin: dict[str, Any] = {
             "migStrategy": mig,
@@ -267,6 +272,58 @@ class ClusterAddons(pulumi.ComponentResource):
                 "prometheus_url": PROMETHEUS_URL,
             }
         )
+
+
+CLOUDWATCH_ADDON = "amazon-cloudwatch-observability"
+CLOUDWATCH_NAMESPACE = "amazon-cloudwatch"
+CLOUDWATCH_SERVICE_ACCOUNT = "cloudwatch-agent"
+
+
+def _cloudwatch_observability(
+    self: ClusterAddons,
+    name: str,
+    args: ClusterAddonsArgs,
+    version: str,
+    partition: pulumi.Output[str],
+    tags: Mapping[str, str],
+) -> pulumi.Output[str]:
+    """The Amazon CloudWatch Observability EKS add-on: publishes the `ContainerInsights` metrics the dashboard reads.
+
+    IAM as the EKS user guide ("Amazon CloudWatch Observability agent" add-on page) and the CloudWatch guide
+    ("Install the CloudWatch agent with the Amazon CloudWatch Observability EKS add-on") describe it, read
+    2026-12-02: IRSA for service account `amazon-cloudwatch/cloudwatch-agent` with the AWS-managed
+    `CloudWatchAgentServerPolicy` (rather than attaching it to the node role, which every pod could use).
+    The add-on's DaemonSets tolerate all taints by default (aws-observability/helm-charts PR #41), so they
+    also run on the tainted GPU nodes; its own dcgm-exporter feeds the node_gpu_* metrics.
+    """
+    role = irsa_role(
+        f"{name}-{CLOUDWATCH_SERVICE_ACCOUNT}",
+        parent=self,
+        oidc_provider_arn=args["oidc_provider_arn"],
+        oidc_issuer=args["oidc_issuer_url"],
+        namespace=CLOUDWATCH_NAMESPACE,
+        service_account=CLOUDWATCH_SERVICE_ACCOUNT,
+        tags=tags,
+    )
+    attachment = aws.iam.RolePolicyAttachment(
+        f"{name}-{CLOUDWATCH_SERVICE_ACCOUNT}",
+        role=role.name,
+        policy_arn=partition.apply(lambda p: f"arn:{p}:iam::aws:policy/CloudWatchAgentServerPolicy"),
+        opts=pulumi.ResourceOptions(parent=self),
+    )
+    aws.eks.Addon(
+        f"{name}-cloudwatch-observability",
+        cluster_name=args["cluster_name"],
+        addon_name=CLOUDWATCH_ADDON,
+        # Pinned per minor in components/versions.py; a minor without a pin gets EKS's default version for it.
+        addon_version=EKS_ADDON_VERSIONS.get(version, {}).get(CLOUDWATCH_ADDON),
+        service_account_role_arn=role.arn,
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update="PRESERVE",
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+    )
+    return role.arn
 
 
 def autoscaler_policy(partition: str, region: str, account: str, cluster: str) -> dict[str, Any]:
@@ -443,10 +500,18 @@ def load_balancer_controller_policy(partition: str, region: str, account: str, c
                 "Resource": f"{elb}:targetgroup/*/*",
             },
             {
+                # SetWebAcl (WAF Classic regional association) has no resource type in the Service Authorization
+                # Reference (list_awselasticloadbalancingv2.html, read 2026-12-02): scoped to listener ARNs it can
+                # never match, so it takes "*" like upstream docs/install/iam_policy.json (v2.10.1) grants it.
+                "Sid": "WebAclAssociation",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:SetWebAcl"],
+                "Resource": "*",
+            },
+            {
                 "Sid": "ListenersCertificatesAndRules",
                 "Effect": "Allow",
                 "Action": [
-                    "elasticloadbalancing:SetWebAcl",
                     "elasticloadbalancing:ModifyListener",
                     "elasticloadbalancing:AddListenerCertificates",
                     "elasticloadbalancing:RemoveListenerCertificates",

@@ -116,10 +116,26 @@ class EksCluster(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
 
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        # Confused deputy: EKS accepts aws:SourceArn / aws:SourceAccount in the cluster role's trust policy (EKS User
+        # Guide, "Cross-service confused deputy prevention in Amazon EKS", added 2025-08-19), so only this
+        # account's cluster of this name can have EKS assume it.
+        cluster_trust = pulumi.Output.all(partition, region, account).apply(
+            lambda v: json.dumps(
+                _service_trust(
+                    "eks.amazonaws.com",
+                    ["sts:AssumeRole", "sts:TagSession"],
+                    {
+                        "StringEquals": {"aws:SourceAccount": v[2]},
+                        "ArnLike": {"aws:SourceArn": f"arn:{v[0]}:eks:{v[1]}:{v[2]}:cluster/{cluster_name}"},
+                    },
+                )
+            )
+        )
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
             description=f"EKS control plane of {cluster_name}",
-            assume_role_policy=json.dumps(_service_trust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"])),
+            assume_role_policy=cluster_trust,
             tags=tags,
             opts=child,
         )
@@ -190,6 +206,8 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         # Node role: join the cluster and pull from ECR, nothing else (the CNI uses its own IRSA role).
+        # EC2 sets neither aws:SourceAccount nor aws:SourceArn when an instance assumes its profile's role, so the
+        # node role's trust has no source condition; only principals allowed iam:PassRole can attach it.
         node_role = aws.iam.Role(
             f"{name}-node-role",
             description=f"EKS worker nodes of {cluster_name}",
@@ -316,11 +334,11 @@ class EksCluster(pulumi.ComponentResource):
 # -- helpers shared by the platform components (values only, no resources) ---------------------------
 
 
-def _service_trust(service: str, actions: list[str]) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}],
-    }
+def _service_trust(service: str, actions: list[str], condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}
+    if condition:
+        statement["Condition"] = dict(condition)
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def irsa_trust_policy(oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> dict[str, Any]:

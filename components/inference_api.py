@@ -148,7 +148,7 @@ class InferenceApi(pulumi.ComponentResource):
         if args.get("manage_account_logging_role", True):
             logging_role = aws.iam.Role(
                 f"{name}-cloudwatch-role",
-                assume_role_policy=json.dumps(_assume("apigateway.amazonaws.com")),
+                assume_role_policy=account.apply(lambda acct: json.dumps(_assume("apigateway.amazonaws.com", acct))),
                 tags=tags,
                 opts=child,
             )
@@ -174,7 +174,7 @@ class InferenceApi(pulumi.ComponentResource):
         ]
         invoke_role = aws.iam.Role(
             f"{name}-invoke-role",
-            assume_role_policy=json.dumps(_assume("apigateway.amazonaws.com")),
+            assume_role_policy=account.apply(lambda acct: json.dumps(_assume("apigateway.amazonaws.com", acct))),
             tags=tags,
             opts=child,
         )
@@ -461,8 +461,21 @@ class InferenceApi(pulumi.ComponentResource):
         return created
 
 
-def _assume(service: str) -> dict[str, object]:
+def _assume(service: str, account: str) -> dict[str, object]:
+    """Trust for an API Gateway service role, limited to requests made for this account (confused deputy).
+
+    `...IfExists`: the API Gateway guide documents no aws:SourceAccount on the AssumeRole of an integration's
+    credentials role (read 2026-12-02), so the condition blocks any request that carries another account and
+    cannot lock API Gateway out if the key is absent.
+    """
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": account}},
+            }
+        ],
     }

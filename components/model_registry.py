@@ -227,19 +227,11 @@ class ModelArtifactReplication(pulumi.ComponentResource):
         super().__init__("inferstack:index:ModelArtifactReplication", name, None, opts)
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            assume_role_policy=pulumi.Output.all(account, args["source_bucket_arn"]).apply(
+                lambda v: json.dumps(replication_trust(str(v[0]), str(v[1])))
             ),
             description="S3 replication of model artifacts to the secondary region",
             tags=tags,
@@ -321,6 +313,30 @@ def ecr_lifecycle_policy(untagged_days: int, max_tagged: int) -> dict[str, Any]:
                 "action": {"type": "expire"},
             },
         ]
+    }
+
+
+def replication_trust(account: str, source_bucket_arn: str) -> dict[str, Any]:
+    """S3 may assume the role only for this account's source bucket (confused deputy).
+
+    A bucket ARN holds no account, so aws:SourceAccount and aws:SourceArn go together (IAM User Guide, "The
+    confused deputy problem"). `...IfExists` because the S3 replication guide's trust example (read 2026-12-02)
+    shows no condition, so it is not documented that S3 sets the keys on this AssumeRole: a request naming
+    another account or bucket is refused, and replication cannot be locked out if S3 omits them.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEqualsIfExists": {"aws:SourceAccount": account},
+                    "ArnLikeIfExists": {"aws:SourceArn": source_bucket_arn},
+                },
+            }
+        ],
     }
 
 

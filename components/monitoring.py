@@ -2,9 +2,13 @@
 dashboard for Triton and DCGM metrics on EKS.
 
 The dashboard is generated from the deployments it is given, so it only ever shows metrics of
-resources that exist: per SageMaker endpoint latency p50/p99, invocations, 4XX/5XX, GPU utilization and
-memory, instance count; per Triton service its ALB traffic and errors plus cluster GPU and node counts
-(Container Insights) and Triton queue time; per Route53 health check its status.
+resources that exist, each with a producer in the stack (tests/test_metric_producers.py checks it):
+per SageMaker endpoint latency p50/p99, invocations, 4XX/5XX (`AWS/SageMaker`, the endpoint), GPU
+utilization and memory, instance count (`/aws/sagemaker/Endpoints`, the endpoint's instances); per Triton
+service its ALB traffic and errors (`AWS/ApplicationELB`) plus cluster GPU, node and pod counts
+(`ContainerInsights`, published by the amazon-cloudwatch-observability add-on ClusterAddons installs);
+per Route53 health check its status. Triton's own metrics (queue time, failures) live in Prometheus:
+TritonService's PrometheusRule alerts on them and KubernetesMonitoring's Grafana dashboard shows them.
 """
 
 from __future__ import annotations
@@ -105,7 +109,11 @@ def dashboard_body(deployments: Sequence[Mapping[str, Any]], health_checks: Mapp
                     [
                         _metric("/aws/sagemaker/Endpoints", "GPUUtilization", dims, stat="Average"),
                         _metric("/aws/sagemaker/Endpoints", "GPUMemoryUtilization", dims, stat="Average"),
-                        _metric("AWS/SageMaker", "CPUUtilization", dims, stat="SampleCount", label="instances"),
+                        # Instance metrics live in /aws/sagemaker/Endpoints, not AWS/SageMaker (aws-cdk
+                        # @aws-cdk/aws-sagemaker-alpha lib/endpoint.ts metricCpuUtilization, read 2026-12-02).
+                        _metric(
+                            "/aws/sagemaker/Endpoints", "CPUUtilization", dims, stat="SampleCount", label="instances"
+                        ),
                     ],
                     stat="Average",
                 ),
@@ -168,17 +176,6 @@ def dashboard_body(deployments: Sequence[Mapping[str, Any]], health_checks: Mapp
                     ],
                     stat="Average",
                 ),
-                _widget(
-                    f"{label} Triton queue time (us)",
-                    region,
-                    [
-                        _metric(
-                            "ContainerInsights/Prometheus",
-                            "nv_inference_queue_duration_us",
-                            {**cluster, "Namespace": ns, "model": model},
-                        )
-                    ],
-                ),
             ]
     if health_checks:
         widgets.append(
@@ -240,33 +237,12 @@ class Dashboard(pulumi.ComponentResource):
 # -- EKS: Prometheus rules and Grafana dashboard ---------------------------------------------------
 
 
-def prometheus_rules(models: Sequence[str], queue_time_us: Mapping[str, int]) -> list[dict[str, Any]]:
-    """PrometheusRule groups for Triton (per model) and DCGM (per node GPU)."""
-    triton_rules: list[dict[str, Any]] = []
-    for model in models:
-        target = queue_time_us.get(model, 50000)
-        triton_rules += [
-            {
-                "alert": "TritonQueueTimeHigh",
-                "expr": (
-                    f'avg(delta(nv_inference_queue_duration_us{{model="{model}"}}[1m]) / '
-                    f'(1 + delta(nv_inference_request_success{{model="{model}"}}[1m]))) > {target * 2}'
-                ),
-                "for": "10m",
-                "labels": {"severity": "warning", "model": model},
-                "annotations": {"summary": f"{model}: average queue time above {target * 2} us for 10 minutes"},
-            },
-            {
-                "alert": "TritonInferenceFailures",
-                "expr": (
-                    f'sum(rate(nv_inference_request_failure{{model="{model}"}}[5m])) / '
-                    f'clamp_min(sum(rate(nv_inference_request_success{{model="{model}"}}[5m])), 1) > 0.01'
-                ),
-                "for": "5m",
-                "labels": {"severity": "critical", "model": model},
-                "annotations": {"summary": f"{model}: more than 1% of inferences fail"},
-            },
-        ]
+def prometheus_rules() -> list[dict[str, Any]]:
+    """PrometheusRule groups of the cluster: DCGM (per node GPU).
+
+    Per-model Triton alerts (queue time against the SLO, failure ratio, saturation, unavailable replicas)
+    are defined once, by each TritonService next to the model they watch.
+    """
     dcgm_rules = [
         {
             "alert": "GpuXidErrors",
@@ -290,7 +266,7 @@ def prometheus_rules(models: Sequence[str], queue_time_us: Mapping[str, int]) ->
             "annotations": {"summary": "GPU node {{ $labels.Hostname }} idle for 2 hours (cost)"},
         },
     ]
-    return [{"name": "triton", "rules": triton_rules}, {"name": "dcgm", "rules": dcgm_rules}]
+    return [{"name": "dcgm", "rules": dcgm_rules}]
 
 
 def grafana_dashboard(title: str, models: Sequence[str]) -> dict[str, Any]:
@@ -306,9 +282,10 @@ def grafana_dashboard(title: str, models: Sequence[str]) -> dict[str, Any]:
         ("Triton inferences / s", f'sum by (model) (rate(nv_inference_request_success{{model=~"{model_re}"}}[1m]))'),
         ("Triton failures / s", f'sum by (model) (rate(nv_inference_request_failure{{model=~"{model_re}"}}[1m]))'),
         (
+            # Both are counters: increase() handles resets (delta() is for gauges).
             "Triton avg queue time (us)",
-            f'sum by (model) (delta(nv_inference_queue_duration_us{{model=~"{model_re}"}}[1m])) / '
-            f'clamp_min(sum by (model) (delta(nv_inference_request_success{{model=~"{model_re}"}}[1m])), 1)',
+            f'sum by (model) (increase(nv_inference_queue_duration_us{{model=~"{model_re}"}}[1m])) / '
+            f'clamp_min(sum by (model) (increase(nv_inference_request_success{{model=~"{model_re}"}}[1m])), 1)',
         ),
         ("GPU utilization (%)", "avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)"),
         ("GPU memory used (MiB)", "sum by (Hostname, gpu) (DCGM_FI_DEV_FB_USED)"),
@@ -339,13 +316,13 @@ class KubernetesMonitoringArgs(TypedDict):
     namespace: NotRequired[str]
     """Default: monitoring (where kube-prometheus-stack and the Grafana sidecar look)."""
     queue_time_us: NotRequired[Mapping[str, int]]
-    """Default: 50000 per model. The autoscaling target; the alert fires at twice it."""
+    """Default: 50000 per model. Kept for compatibility; the queue-time alert is TritonService's (against the SLO)."""
     labels: NotRequired[Mapping[str, str]]
     """Added to both objects' labels."""
 
 
 class KubernetesMonitoring(pulumi.ComponentResource):
-    """PrometheusRule and Grafana dashboard ConfigMap for Triton and DCGM metrics.
+    """PrometheusRule for DCGM (GPU) alerts and a Grafana dashboard ConfigMap for Triton and DCGM metrics.
 
     Pass the cluster's Kubernetes provider in `opts` (`ResourceOptions(provider=k8s_provider)`); the
     children are given it explicitly so they never fall back to an ambient kubeconfig.
@@ -370,7 +347,7 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "inferstack-serving", "namespace": ns, "labels": labels},
-            spec={"groups": prometheus_rules(models, dict(args.get("queue_time_us", {})))},
+            spec={"groups": prometheus_rules()},
             opts=child,
         )
         k8s.core.v1.ConfigMap(

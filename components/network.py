@@ -55,6 +55,10 @@ class Network(pulumi.ComponentResource):
     private_route_table_ids: list[pulumi.Output[str]]
     endpoint_security_group_id: pulumi.Output[str] | None
     flow_log_group_name: pulumi.Output[str]
+    s3_prefix_list_id: pulumi.Output[str]
+    """The S3 gateway endpoint's managed prefix list: the destination a security group must allow to reach S3."""
+    interface_endpoint_services: tuple[str, ...]
+    """Services reachable through interface endpoints at the VPC CIDR (empty when `interface_endpoints` is off)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferstack:index:Network", name, None, opts)
@@ -221,15 +225,20 @@ class Network(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             {
+                                "Sid": "WriteOwnLogGroup",
                                 "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                    "logs:DescribeLogGroups",
-                                ],
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 "Resource": [arn, f"{arn}:*"],
-                            }
+                            },
+                            {
+                                # DescribeLogGroups lists groups account-wide: the Service Authorization Reference
+                                # (list_amazoncloudwatchlogs.html, read 2026-12-02) gives it no log-group resource,
+                                # so a log-group ARN never matches (issue 12, defect 7).
+                                "Sid": "FindLogGroup",
+                                "Effect": "Allow",
+                                "Action": ["logs:DescribeLogGroups"],
+                                "Resource": "*",
+                            },
                         ],
                     }
                 )
@@ -249,7 +258,7 @@ class Network(pulumi.ComponentResource):
         )
 
         # S3 gateway endpoint (free) on every private route table.
-        aws.ec2.VpcEndpoint(
+        s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
             service_name=region.apply(lambda r: f"com.amazonaws.{r}.s3"),
@@ -293,8 +302,11 @@ class Network(pulumi.ComponentResource):
         self.private_route_table_ids = [rt.id for rt in private_rts]
         self.endpoint_security_group_id = endpoint_sg_id
         self.flow_log_group_name = log_group.name
+        self.s3_prefix_list_id = s3_endpoint.prefix_list_id
+        self.interface_endpoint_services = INTERFACE_ENDPOINT_SERVICES if endpoints_on else ()
         self.register_outputs(
             {
+                "s3_prefix_list_id": self.s3_prefix_list_id,
                 "vpc_id": self.vpc_id,
                 "vpc_cidr": cidr,
                 "private_subnet_ids": self.private_subnet_ids,

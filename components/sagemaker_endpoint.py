@@ -31,6 +31,9 @@ VARIANT = "AllTraffic"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 TRAFFIC_TYPES = {"all_at_once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}
+SAGEMAKER_VPC_SERVICES: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "monitoring", "kms")
+"""AWS APIs a SageMaker model or processing job in VPC mode reaches besides S3 (image pull, logs, metrics, the
+environment key)."""
 
 
 class SageMakerEndpointArgs(TypedDict):
@@ -51,7 +54,14 @@ class SageMakerEndpointArgs(TypedDict):
     vpc_id: pulumi.Input[str]
     """VPC of the model's network interfaces."""
     vpc_cidr: str
-    """VPC CIDR (egress of the model's security group)."""
+    """VPC CIDR (egress of the model's security group to the interface endpoints)."""
+    s3_prefix_list_id: pulumi.Input[str]
+    """Managed prefix list of the VPC's S3 gateway endpoint (`Network.s3_prefix_list_id`): S3 is reached at S3's
+    public ranges through the gateway route, never at the VPC CIDR, so the security group must allow it."""
+    interface_endpoint_services: NotRequired[Sequence[str]]
+    """Services with an interface endpoint in the VPC (`Network.interface_endpoint_services`), reached at the VPC
+    CIDR. Default: none, so ECR, CloudWatch Logs/metrics and KMS are reached through the NAT gateway (HTTPS to
+    0.0.0.0/0)."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets for the model's interfaces."""
     alarm_topic_arn: pulumi.Input[str]
@@ -95,15 +105,18 @@ class SageMakerEndpointArgs(TypedDict):
     off_hours_schedule: NotRequired[bool]
     """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
     data_capture: NotRequired[bool]
-    """Default: False. Capture requests/responses (KMS) and run hourly data-quality drift monitoring."""
+    """Default: False. Capture requests/responses (KMS); with `baseline_s3_prefix`, also run hourly data-quality
+    drift monitoring against that baseline."""
     capture_sampling_percent: NotRequired[int]
     """Default: 10. Percent of requests captured (1-100)."""
     baseline_s3_prefix: NotRequired[pulumi.Input[str] | None]
-    """Default: None. s3:// prefix holding `statistics.json` and `constraints.json` of the drift baseline."""
+    """Default: None (no drift schedule). s3:// prefix holding `statistics.json` and `constraints.json` of the drift
+    baseline (written by `inferstack package publish`)."""
     model_download_timeout_seconds: NotRequired[int]
-    """Default: 600."""
+    """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the archive size
+    (`inferstack.coldstart.sagemaker_timeouts`)."""
     container_startup_timeout_seconds: NotRequired[int]
-    """Default: 600."""
+    """Default: 600. `ContainerStartupHealthCheckTimeoutInSeconds` (60-3600), derived like the download timeout."""
     volume_size_gib: NotRequired[int | None]
     """Default: None (instance-store types such as g4dn/g5/g6 reject a volume size)."""
     tags: NotRequired[Mapping[str, str]]
@@ -236,7 +249,12 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             {
                 "Sid": "UseEnvironmentKey",
                 "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                # GenerateDataKey only when the endpoint writes encrypted objects (data capture, async results).
+                "Action": [
+                    "kms:Decrypt",
+                    *(["kms:GenerateDataKey"] if capture or asynchronous else []),
+                    "kms:DescribeKey",
+                ],
                 "Resource": [key_arn],
             },
             *iam.ecr_pull("PullServingImage", ecr_repository_arn(image)),
@@ -264,21 +282,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 ["*"],
                 {"StringEquals": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "AWS/SageMaker"]}},
             ),
-            iam.statement(
-                "VpcInterfaces",
-                [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                ],
-                ["*"],
-            ),
+            iam.vpc_interfaces(),
         ]
         if capture:
             statements.append(
@@ -326,11 +330,23 @@ class SageMakerEndpoint(pulumi.ComponentResource):
         role_policy = aws.iam.RolePolicy(f"{name}-exec-policy", role=role.id, policy=iam.policy(statements), opts=child)
         self.execution_role_arn = role.arn
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            description=f"SageMaker model {model}: no inbound, HTTPS to VPC endpoints only",
-            vpc_id=args["vpc_id"],
-            egress=[
+        # Egress of the model's (and the monitoring job's) ENIs in VPC mode, all HTTPS (SageMaker Developer Guide,
+        # host-vpc.html and process-vpc.html, read 2026-12-02: an S3 VPC endpoint for artifacts and capture, and
+        # ECR, CloudWatch and KMS through interface endpoints or a NAT gateway). S3 behind a gateway endpoint is
+        # reached at the S3 prefix list, not at the VPC CIDR (issue 12, defect 5).
+        in_vpc = set(args.get("interface_endpoint_services", ()))
+        via_nat = [svc for svc in SAGEMAKER_VPC_SERVICES if svc not in in_vpc]
+        egress: list[dict[str, Any]] = [
+            {
+                "description": "HTTPS to S3 through the gateway endpoint",
+                "protocol": "tcp",
+                "from_port": 443,
+                "to_port": 443,
+                "prefix_list_ids": [args["s3_prefix_list_id"]],
+            }
+        ]
+        if in_vpc:
+            egress.append(
                 {
                     "description": "HTTPS to interface endpoints in the VPC",
                     "protocol": "tcp",
@@ -338,7 +354,22 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     "to_port": 443,
                     "cidr_blocks": [args["vpc_cidr"]],
                 }
-            ],
+            )
+        if via_nat:
+            egress.append(
+                {
+                    "description": f"HTTPS through the NAT gateway to {', '.join(via_nat)} (no interface endpoint)",
+                    "protocol": "tcp",
+                    "from_port": 443,
+                    "to_port": 443,
+                    "cidr_blocks": ["0.0.0.0/0"],
+                }
+            )
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description=f"SageMaker model {model}: no inbound, HTTPS to S3 and the AWS APIs it needs",
+            vpc_id=args["vpc_id"],
+            egress=egress,
             tags={**tags, "Name": f"{name}-sagemaker"},
             opts=child,
         )
@@ -363,13 +394,25 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags={**tags, "model-version": str(args["model_version"])},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
+        download_timeout = args.get("model_download_timeout_seconds", 600)
+        startup_timeout = args.get("container_startup_timeout_seconds", 600)
+        # Allowed range: botocore 1.44.5 sagemaker service model, ProductionVariant shapes (min 60, max 3600).
+        for field_name, seconds in (
+            ("model_download_timeout_seconds", download_timeout),
+            ("container_startup_timeout_seconds", startup_timeout),
+        ):
+            if not 60 <= seconds <= 3600:
+                raise ValueError(
+                    f"SageMakerEndpoint {name!r}: {field_name}={seconds} is outside SageMaker's 60-3600 s; "
+                    "use a value in that range (a model that needs more cannot be served by a SageMaker endpoint)"
+                )
         variant: dict[str, Any] = {
             "variant_name": VARIANT,
             "model_name": sm_model.name,
             "instance_type": instance_type,
             "initial_instance_count": max(min_instances, 1),
-            "model_data_download_timeout_in_seconds": args.get("model_download_timeout_seconds", 600),
-            "container_startup_health_check_timeout_in_seconds": args.get("container_startup_timeout_seconds", 600),
+            "model_data_download_timeout_in_seconds": download_timeout,
+            "container_startup_health_check_timeout_in_seconds": startup_timeout,
         }
         if args.get("volume_size_gib"):
             variant["volume_size_in_gb"] = args.get("volume_size_gib")
@@ -584,7 +627,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 )
 
         # -- drift: data-quality monitoring on captured traffic -----------------------------------------------
-        if capture:
+        # Only with a baseline: `inferstack package publish` writes statistics.json / constraints.json under
+        # baseline_s3_prefix before the version is registered; without one the job has nothing to compare to.
+        if capture and args.get("baseline_s3_prefix"):
             monitor_role = aws.iam.Role(
                 f"{name}-monitor",
                 assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),
@@ -629,8 +674,11 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                             "Resource": [
                                 pulumi.Output.concat(
+                                    f"arn:aws:logs:{region}:", account, ":log-group:/aws/sagemaker/ProcessingJobs"
+                                ),
+                                pulumi.Output.concat(
                                     f"arn:aws:logs:{region}:", account, ":log-group:/aws/sagemaker/ProcessingJobs:*"
-                                )
+                                ),
                             ],
                         },
                         iam.statement(
@@ -639,6 +687,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             ["*"],
                             {"StringEquals": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/data-metrics"}},
                         ),
+                        # The job runs in VPC mode (network_config.vpc_config below): SageMaker creates its ENIs as
+                        # this role (SageMaker Developer Guide, CreateProcessingJob execution role permissions).
+                        iam.vpc_interfaces(),
                     ]
                 ),
                 opts=child,

@@ -56,6 +56,10 @@ class TritonServiceArgs(TypedDict):
     """VPC of the cluster (target groups)."""
     vpc_cidr: str
     """VPC CIDR: the only source allowed to reach the internal ALB."""
+    pod_security_group_id: pulumi.Input[str]
+    """Security group on the pods' network interfaces: with the VPC CNI defaults (no security groups for pods)
+    pods use their node's ENIs, which carry the EKS cluster security group. The component adds the ALB -> pod
+    HTTP port rule to it, so the load balancer controller never has to change it."""
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private subnets for the internal ALB (two or more AZs)."""
     gpu_class: str
@@ -83,7 +87,15 @@ class TritonServiceArgs(TypedDict):
     startup_period_seconds: NotRequired[int]
     """Default: 10. Startup probe period."""
     startup_failure_threshold: NotRequired[int]
-    """Default: 30. Startup probe failures allowed: model-load budget = period x threshold (5 min)."""
+    """Default: 30. Startup probe failures allowed: model-load budget = period x threshold (5 min). The stack
+    derives it from the model's size (`inferstack.coldstart`)."""
+    scratch_gib: NotRequired[int]
+    """Default: 2. Size of the `/tmp` emptyDir Triton copies the S3 model repository into before loading
+    (`TRITON_AWS_MOUNT_DIRECTORY` defaults to /tmp); the pod's `ephemeral-storage` request and limit are 1 GiB
+    more (container logs count against it). The stack derives it from the repository size
+    (`inferstack.coldstart.scratch_gib`)."""
+    image_pull_seconds: NotRequired[int]
+    """Default: 0. Image-pull allowance on a fresh node, added to the Deployment's progress deadline."""
     canary_version: NotRequired[int | None]
     """Default: None (no canary). Model version a second Deployment serves behind `canary_percent` of traffic."""
     canary_percent: NotRequired[int]
@@ -143,6 +155,8 @@ class TritonService(pulumi.ComponentResource):
         queue_target = args.get("queue_time_target_us", 50000)
         startup_period = args.get("startup_period_seconds", 10)
         startup_threshold = args.get("startup_failure_threshold", 30)
+        scratch = args.get("scratch_gib", 2)
+        image_pull = args.get("image_pull_seconds", 0)
         canary_version = args.get("canary_version")
         canary_percent = args.get("canary_percent", 10)
         namespace = args.get("namespace") or f"triton-{model}"
@@ -179,6 +193,8 @@ class TritonService(pulumi.ComponentResource):
             raise ValueError(
                 f"{where}: namespace {namespace!r} is reserved; use a dedicated one such as 'triton-{model}'"
             )
+        if isinstance(scratch, bool) or not isinstance(scratch, int) or scratch < 1:
+            raise ValueError(f"{where}: scratch_gib={scratch!r} must be a whole number of GiB >= 1; use e.g. 2")
         if args["latency_slo_ms"] <= 0:
             raise ValueError(f"{where}: latency_slo_ms={args['latency_slo_ms']} must be > 0; use the package's p99_ms")
 
@@ -203,12 +219,17 @@ class TritonService(pulumi.ComponentResource):
             role=role.id,
             policy=iam.policy(
                 [
+                    # Triton core r24.09 (src/filesystem/implementations/s3.h, CheckClient l.337 and IsDirectory
+                    # l.397) calls HeadBucket before every listing, and S3 authorizes HeadBucket as s3:ListBucket
+                    # with no s3:prefix in the request (S3 API Reference, HeadBucket). A prefix condition therefore
+                    # denies it and tritonserver exits. Listing stays bucket-level: a `Null s3:prefix` variant
+                    # would still admit an unprefixed ListObjectsV2 (every key name), so it protects nothing more.
+                    # Object reads below stay limited to the model's prefix.
                     {
-                        "Sid": "ListModelPrefix",
+                        "Sid": "HeadAndListModelBucket",
                         "Effect": "Allow",
                         "Action": ["s3:ListBucket"],
                         "Resource": [args["bucket_arn"]],
-                        "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
                     },
                     {
                         "Sid": "ReadModelRepository",
@@ -345,8 +366,18 @@ class TritonService(pulumi.ComponentResource):
                                 {"name": "metrics", "container_port": METRICS_PORT, "protocol": "TCP"},
                             ],
                             "resources": {
-                                "requests": {"cpu": cpu, "memory": memory, "nvidia.com/gpu": str(gpus)},
-                                "limits": {"cpu": cpu, "memory": memory, "nvidia.com/gpu": str(gpus)},
+                                "requests": {
+                                    "cpu": cpu,
+                                    "memory": memory,
+                                    "nvidia.com/gpu": str(gpus),
+                                    "ephemeral-storage": f"{scratch + 1}Gi",
+                                },
+                                "limits": {
+                                    "cpu": cpu,
+                                    "memory": memory,
+                                    "nvidia.com/gpu": str(gpus),
+                                    "ephemeral-storage": f"{scratch + 1}Gi",
+                                },
                             },
                             "startup_probe": {
                                 "http_get": {"path": "/v2/health/ready", "port": "http"},
@@ -382,7 +413,8 @@ class TritonService(pulumi.ComponentResource):
                         }
                     ],
                     "volumes": [
-                        {"name": "tmp", "empty_dir": {"size_limit": "2Gi"}},
+                        # Triton localizes the S3 repository here; kubelet evicts the pod above size_limit.
+                        {"name": "tmp", "empty_dir": {"size_limit": f"{scratch}Gi"}},
                         {"name": "dshm", "empty_dir": {"medium": "Memory", "size_limit": shm_size}},
                     ],
                 },
@@ -404,7 +436,7 @@ class TritonService(pulumi.ComponentResource):
                 spec={
                     "replicas": replicas,
                     "revision_history_limit": 5,
-                    "progress_deadline_seconds": startup_period * startup_threshold + 300,
+                    "progress_deadline_seconds": image_pull + startup_period * startup_threshold + 300,
                     "selector": {"match_labels": selector},
                     "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": 1, "max_unavailable": 0}},
                     "template": pod_template(track, served_version),
@@ -589,10 +621,29 @@ class TritonService(pulumi.ComponentResource):
                     "protocol": "tcp",
                     "from_port": HTTP_PORT,
                     "to_port": HTTP_PORT,
-                    "cidr_blocks": [args["vpc_cidr"]],
+                    "security_groups": [args["pod_security_group_id"]],
                 }
             ],
             tags={**tags, "Name": f"{name}-alb"},
+            opts=child,
+        )
+        # The path ALB -> pods is a rule Pulumi owns on the pods' security group. A TargetGroupBinding
+        # `spec.networking` block would instead make aws-load-balancer-controller (v2.10.1,
+        # pkg/targetgroupbinding/networking_manager.go resolveEndpointSGForENI) authorize the rule on the SG of the
+        # pod's ENI, i.e. the EKS cluster SG, which its tag-scoped IAM policy (`aws:ResourceTag/elbv2.k8s.aws/cluster`)
+        # does not cover: AccessDenied, no rule, no healthy targets (issue 12, defect 2). Tagging the cluster SG with
+        # that key instead would also hand the controller ec2:DeleteSecurityGroup on it. The controller's GC of the
+        # cluster SG only revokes rules whose description carries `elbv2.k8s.aws/targetGroupBinding=shared`
+        # (networking_manager.go l.205/487), so this rule's description must not use that label.
+        pods_from_alb = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-pods-from-alb",
+            security_group_id=args["pod_security_group_id"],
+            referenced_security_group_id=alb_sg.id,
+            ip_protocol="tcp",
+            from_port=HTTP_PORT,
+            to_port=HTTP_PORT,
+            description=f"Triton {model}: HTTP and health checks from its internal ALB",
+            tags={**tags, "Name": f"{name}-pods-from-alb"},
             opts=child,
         )
         alb = aws.lb.LoadBalancer(
@@ -644,21 +695,14 @@ class TritonService(pulumi.ComponentResource):
                     "serviceRef": {"name": svc_name, "port": HTTP_PORT},
                     "targetGroupARN": tg.arn,
                     "targetType": "ip",
-                    "networking": {
-                        "ingress": [
-                            {
-                                "from": [{"securityGroup": {"groupID": alb_sg.id}}],
-                                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
-                            }
-                        ]
-                    },
+                    # No `networking`: the ALB -> pod rule is `pods_from_alb` above.
                 },
                 opts=pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=deps),
             )
 
-        binding("tgb-stable", model, stable_tg, [ns, stable_svc])
+        binding("tgb-stable", model, stable_tg, [ns, stable_svc, pods_from_alb])
         if canary_tg is not None and canary_svc is not None:
-            binding("tgb-canary", f"{model}-canary", canary_tg, [ns, canary_svc])
+            binding("tgb-canary", f"{model}-canary", canary_tg, [ns, canary_svc, pods_from_alb])
 
         listener_args: dict[str, Any] = {
             "load_balancer_arn": alb.arn,

@@ -23,6 +23,9 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.31.3-eksbuild.2",
         "coredns": "v1.11.4-eksbuild.2",
         "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
+        # `aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability --kubernetes-version 1.31`
+        # output quoted in aws-samples/one-observability-demo PR #392 (2025-09-15): v4.4.0-eksbuild.1, default.
+        "amazon-cloudwatch-observability": "v4.4.0-eksbuild.1",
     },
     "1.32": {
         "vpc-cni": "v1.19.2-eksbuild.1",

@@ -10,6 +10,8 @@ Layout of the model artifact bucket:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def artifact_key(model: str, version: int) -> str:
     """S3 key of the SageMaker model archive of `model` at `version`."""
@@ -40,3 +42,33 @@ def triton_config_name(version: int) -> str:
 def baseline_prefix(model: str, version: int) -> str:
     """S3 prefix of the drift baseline (`statistics.json`, `constraints.json`) of `model` at `version`."""
     return f"baselines/{model}/{version}/"
+
+
+def local_files_bytes(directory: Path) -> int:
+    """Bytes of the plain, non-hidden files under `directory` (what publishing uploads from it); 0 if absent."""
+    if not directory.is_dir():
+        return 0
+    total = 0
+    for path in directory.rglob("*"):
+        rel = path.relative_to(directory)
+        if path.is_file() and not path.is_symlink() and not any(p.startswith(".") for p in rel.parts):
+            total += path.stat().st_size
+    return total
+
+
+def triton_repository_bytes(model_dir: Path) -> int:
+    """Bytes Triton on EKS copies to local disk before loading: the whole model directory.
+
+    Triton localizes the model directory, every version in it, not only the one it serves
+    (triton-inference-server/core `src/backend_model.cc` `TritonModel::Create` calls `LocalizePath(model_path)`;
+    `s3.h` `S3FileSystem::LocalizePath` downloads the directory recursively; read 2026-12-02). The versions
+    in the package are a lower bound of what the S3 repository holds: versions removed from the package
+    stay in S3 until deleted there. Publishing adds one `configs/v<version>.pbtxt` per version (< 1 KiB each).
+    """
+    return local_files_bytes(model_dir)
+
+
+def sagemaker_archive_bytes(model_dir: Path, version: int) -> int:
+    """Bytes SageMaker extracts to `/opt/ml/model` for one version: `config.pbtxt` + `<version>/`."""
+    config = model_dir / "config.pbtxt"
+    return (config.stat().st_size if config.is_file() else 0) + local_files_bytes(model_dir / str(version))

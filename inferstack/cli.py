@@ -123,6 +123,13 @@ def validate() -> None:
     """Validate every environment file and model package manifest."""
     project = project_or_fail()
     envs, packages, errors = load_all(project)
+    from inferstack.packages.validate import package_problems
+
+    errors += package_problems(project, sorted(packages))  # the checks of `package validate`, minus the ONNX run
+    from inferstack.coldstart_checks import deployment_problems
+
+    for name in sorted(envs):  # model sizes SageMaker's timeouts or the GPU nodes' disks cannot hold
+        errors += deployment_problems(project.root, envs[name], packages)
     if errors:
         for message in errors:
             err.print(f"error: {message}", markup=False)

@@ -52,6 +52,7 @@ def run_preview(
     """Preview `env_name` offline. InputError for bad input; nothing is written anywhere."""
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
+    _require_valid_packages(project, sorted({d.model for d in env.deployments}))
     config, secret_keys = stack_config(project, stack)
     if config.get("inferstack:environment", env_name) != env_name:
         raise InputError(
@@ -84,6 +85,15 @@ def run_preview(
     if estimate_cost:
         attach_cost(result, env)
     return result
+
+
+def _require_valid_packages(project: Project, names: list[str]) -> None:
+    """The deployed packages pass the checks of `package validate` (without the ONNX run), or InputError."""
+    from inferstack.packages.validate import package_problems
+
+    problems = package_problems(project, names)
+    if problems:
+        raise InputError("\n".join(problems))
 
 
 def attach_violations(result: PreviewResult, env: Any) -> None:
@@ -144,6 +154,7 @@ def _summary_lines(result: PreviewResult) -> list[str]:
         out.append("Outputs:")
         for key in sorted(result.outputs):
             out.append(f"  {key}: {json.dumps(to_plain(result.outputs[key]), sort_keys=True)}")
+    out += _cold_start_lines(result)
     if result.violations:
         out.append(f"Policy violations ({len(result.violations)}):")
         for v in result.violations:
@@ -156,6 +167,23 @@ def _summary_lines(result: PreviewResult) -> list[str]:
         m = result.cost["monthly_usd"]
         out.append(f"Estimated monthly cost: ${m['baseline']:,.2f} baseline, ${m['peak']:,.2f} peak (USD)")
     return out
+
+
+def _cold_start_lines(result: PreviewResult) -> list[str]:
+    """The `cold_start` output (stacks/serving.py) as one arithmetic line per deployment."""
+    budgets = to_plain(result.outputs.get("cold_start")) if result.outputs else None
+    if not isinstance(budgets, dict) or not budgets:
+        return []
+    lines = ["Cold-start budget (per deployment):"]
+    for model in sorted(budgets):
+        b = budgets[model]
+        if not isinstance(b, dict):
+            continue
+        lines.append(f"  {model} ({b.get('target')}): {b.get('formula')}")
+        if "startup_probe" in b:
+            lines.append(f"      startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB")
+        lines.append(f"      assumes {b.get('assumptions')}")
+    return lines
 
 
 def render_text(result: PreviewResult) -> str:

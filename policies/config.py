@@ -74,6 +74,11 @@ def _env_derived(rule: Rule, env: Any) -> dict[str, Any]:
     """Limits that follow from the environment file itself."""
     if rule.name == "inferstack-stack-limit-monthly-cost":
         return {"ceiling_usd": float(env.monitoring.budget_monthly_usd)}
+    if rule.name == "inferstack-iam-principals-require-existence" and (
+        env.cluster.autoscaling_service_linked_role == "existing"
+    ):
+        slr = "arn:*:iam::*:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        return {"existing_principals": [slr]}
     return {}
 
 

@@ -106,11 +106,17 @@ def outputs() -> dict[Path, bytes]:
     files[fraud / "drift_baseline.json"] = _json(
         {
             "input": "features",
+            "dataset": "drift_baseline.csv",
             "rows": int(population.shape[0]),
             "mean": population.mean(axis=0).round(6).tolist(),
             "std": population.std(axis=0).round(6).tolist(),
         }
     )
+    # The baseline population itself (headerless CSV, one row per request, the `features` in order):
+    # `inferstack package publish` computes Model Monitor's statistics.json / constraints.json from it.
+    files[fraud / "drift_baseline.csv"] = "".join(
+        ",".join(f"{x:.6f}" for x in row) + "\n" for row in population
+    ).encode()
     text = PACKAGES / "text-embedder"
     for v in (2, 3):
         files[text / "triton" / "text-embedder" / str(v) / "model.onnx"] = text_embedder(v)

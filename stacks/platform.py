@@ -6,6 +6,8 @@ ClusterAddons; then `rs.platform` is filled for the modules that follow.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pulumi
 import pulumi_aws as aws
 
@@ -29,7 +31,23 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     tags = ctx.tags
     cluster_name = cluster_name_for(ctx)
 
-    keys = Keys(f"keys{sfx}", {"alias": f"inferstack-{env.name}", "tags": tags}, opts=rs.opts())
+    # AWSServiceRoleForAutoScaling is account-wide (IAM is global): the primary region creates it unless the
+    # environment declares it existing; every other region's key waits for the primary's.
+    slr_mode: Literal["create", "existing"] = (
+        "create" if rs.is_primary and env.cluster.autoscaling_service_linked_role == "create" else "existing"
+    )
+    primary_keys = None if rs.is_primary or ctx.primary.platform is None else ctx.primary.platform.components["keys"]
+    primary_slr = getattr(primary_keys, "autoscaling_role", None)
+    keys = Keys(
+        f"keys{sfx}",
+        {
+            "alias": f"inferstack-{env.name}",
+            "autoscaling_service_linked_role": slr_mode,
+            "key_depends_on": [primary_slr] if primary_slr is not None else [],
+            "tags": tags,
+        },
+        opts=rs.opts(),
+    )
 
     zones_lookup = aws.get_availability_zones_output(
         state="available",

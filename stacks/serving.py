@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.sagemaker_endpoint import SageMakerEndpoint
 from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
+from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment
@@ -36,6 +37,11 @@ def _inputs(rs: RegionStack) -> tuple[PlatformOutputs, RegistryOutputs, Alerting
     return rs.platform, rs.registry, rs.alerting
 
 
+def cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
+    """The cold-start budget of one deployment (same in every region)."""
+    return coldstart_checks.budget(ctx.root, ctx.packages[d.model], d)
+
+
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     platform, registry, alerting = _inputs(rs)
     assert d.replicas is not None and d.gpu_node_group is not None
@@ -47,6 +53,13 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     cpu = max(1, smallest.vcpu - 1)
     memory_gib = max(2, int(smallest.memory_gib * 0.75))
     package = ctx.packages[d.model]
+    budget = cold_start(ctx, d)
+    scratch = coldstart.scratch_gib(budget.download_bytes)
+    period, threshold = coldstart.startup_probe(budget)
+    pods = coldstart_checks.pods_per_node(ctx.env, d)
+    disk_problem = coldstart_checks.node_disk_problem(group_cfg.name, group_cfg.disk_size_gib, scratch, pods, d.model)
+    if disk_problem:
+        raise ValueError(disk_problem)
     service = TritonService(
         f"triton-{d.model}{rs.suffix}",
         {
@@ -62,6 +75,7 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "k8s_provider": platform.k8s_provider,
             "vpc_id": platform.vpc_id,
             "vpc_cidr": platform.vpc_cidr,
+            "pod_security_group_id": platform.cluster_security_group_id,
             "subnet_ids": platform.private_subnet_ids,
             "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
             "node_group": labels.get(NODE_GROUP_LABEL),
@@ -73,6 +87,10 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "cpu": str(cpu),
             "memory": f"{memory_gib}Gi",
             "queue_time_target_us": d.autoscaling.queue_time_us,
+            "startup_period_seconds": period,
+            "startup_failure_threshold": threshold,
+            "scratch_gib": scratch,
+            "image_pull_seconds": budget.total_seconds - budget.startup_seconds,
             "canary_version": d.rollout.canary_version if d.rollout.strategy == "canary" else None,
             "canary_percent": d.rollout.canary_percent,
             "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
@@ -108,6 +126,11 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     package = ctx.packages[d.model]
     asynchronous = d.target == "sagemaker-async"
     bucket = registry.bucket_name
+    try:
+        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(cold_start(ctx, d))
+    except coldstart.ColdStartError as exc:
+        raise ValueError(f"deployment {d.model}: {exc}") from None
+    network = platform.components["network"]
     endpoint = SageMakerEndpoint(
         f"sm-{d.model}{rs.suffix}",
         {
@@ -121,6 +144,8 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "kms_key_arn": platform.key_arn,
             "vpc_id": platform.vpc_id,
             "vpc_cidr": platform.vpc_cidr,
+            "s3_prefix_list_id": network.s3_prefix_list_id,
+            "interface_endpoint_services": network.interface_endpoint_services,
             "subnet_ids": platform.private_subnet_ids,
             "alarm_topic_arn": alerting.topic_arn,
             "latency_slo_ms": package.latency_slo.p99_ms,
@@ -146,6 +171,8 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "invocations_per_instance": d.autoscaling.invocations_per_instance,
             "backlog_per_instance": d.autoscaling.backlog_per_instance,
             "off_hours_schedule": d.autoscaling.off_hours_schedule,
+            "model_download_timeout_seconds": download_timeout,
+            "container_startup_timeout_seconds": startup_timeout,
             "data_capture": d.data_capture.enabled,
             "capture_sampling_percent": d.data_capture.sampling_percent,
             "baseline_s3_prefix": pulumi.Output.concat("s3://", bucket, "/", baseline_prefix(d.model, d.version))
@@ -165,3 +192,21 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
             _triton(ctx, rs, d)
         else:
             _sagemaker(ctx, rs, d)
+    if rs.is_primary:
+        # Printed by `inferstack preview` like the failover budget: the arithmetic behind probes and timeouts.
+        pulumi.export("cold_start", {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments})
+
+
+def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
+    budget = cold_start(ctx, d)
+    out: dict[str, object] = {"target": d.target, **budget.to_json()}
+    if d.target == "triton-eks":
+        period, threshold = coldstart.startup_probe(budget)
+        out["startup_probe"] = f"{threshold} x {period}s = {threshold * period}s"
+        out["scratch_gib"] = coldstart.scratch_gib(budget.download_bytes)
+    else:
+        download, startup = coldstart.sagemaker_timeouts(budget)
+        out["formula"] = coldstart.sagemaker_text(budget)
+        out["model_data_download_timeout_seconds"] = download
+        out["container_startup_health_check_timeout_seconds"] = startup
+    return out

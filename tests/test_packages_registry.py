@@ -119,6 +119,7 @@ def test_republishing_a_version_with_different_content_is_refused_and_keeps_the_
     (proj.packages_dir / "fraud-scorer/model.yaml").write_text(
         (proj.packages_dir / "fraud-scorer/model.yaml").read_text().replace("count: 1}", "count: 2}")
     )
+    ref = _ref(proj)  # re-read the edited manifest: build and publish validate the package first
     build_package(ref, 7)
     with pytest.raises(PackageError) as exc:
         publish_package(ref, load_environment(proj, "dev"), aws, 7)

@@ -360,9 +360,14 @@ def test_every_helm_release_uses_the_explicit_kubernetes_provider_and_a_pinned_v
 def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
     (rule,) = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
     assert rule["name"]["as"] == TRITON_QUEUE_TIME_METRIC == "avg_time_queue_us"
-    expected = "avg(delta(nv_inference_queue_duration_us[30s]) / (1 + delta(nv_inference_request_success[30s])))"
-    query = rule["metricsQuery"].replace("{<<.LabelMatchers>>}", "").removesuffix(" by (<<.GroupBy>>)")
+    # Counters: increase() (handles resets), never delta() (for gauges).
+    expected = (
+        "sum(increase(nv_inference_queue_duration_us[1m])) by (<<.GroupBy>>) / "
+        "clamp_min(sum(increase(nv_inference_request_success[1m])) by (<<.GroupBy>>), 1)"
+    )
+    query = rule["metricsQuery"].replace("{<<.LabelMatchers>>}", "")
     assert query == expected
+    assert "delta(" not in rule["metricsQuery"]
 
 
 def test_cluster_autoscaler_is_gpu_aware() -> None:
@@ -384,6 +389,7 @@ def test_irsa_roles_trust_only_their_own_service_account() -> None:
     expected = {
         "addons-cluster-autoscaler": "system:serviceaccount:kube-system:cluster-autoscaler",
         "addons-aws-load-balancer-controller": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+        "addons-cloudwatch-agent": "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent",
     }
     for role in recorded.all("aws:iam/role:Role"):
         (stmt,) = statements(role.inputs["assumeRolePolicy"])

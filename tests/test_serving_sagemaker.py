@@ -32,6 +32,7 @@ def sm_args(**overrides: Any) -> SageMakerEndpointArgs:
         "kms_key_arn": KEY_ARN,
         "vpc_id": "vpc-1",
         "vpc_cidr": "10.40.0.0/16",
+        "s3_prefix_list_id": "pl-63a5400a",
         "subnet_ids": ["subnet-a", "subnet-b"],
         "alarm_topic_arn": TOPIC,
         "latency_slo_ms": 50,

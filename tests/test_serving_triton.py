@@ -33,6 +33,7 @@ def triton_args(k8s_provider: Any, **overrides: Any) -> TritonServiceArgs:
         "k8s_provider": k8s_provider,
         "vpc_id": "vpc-1",
         "vpc_cidr": "10.40.0.0/16",
+        "pod_security_group_id": "sg-cluster",
         "subnet_ids": ["subnet-a", "subnet-b"],
         "gpu_class": "L4",
         "alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts",
@@ -188,10 +189,13 @@ def test_irsa_policy_reads_only_the_model_prefix_and_decrypts_via_s3(recorded: R
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["ReadModelRepository"]["Action"] == ["s3:GetObject"]
     assert by_sid["ReadModelRepository"]["Resource"] == [f"{BUCKET_ARN}/triton/text-embedder/*"]
-    assert by_sid["ListModelPrefix"]["Condition"]["StringLike"]["s3:prefix"] == [
-        "triton/text-embedder/",
-        "triton/text-embedder/*",
-    ]
+    # HeadBucket carries no s3:prefix, so the bucket-level ListBucket has no prefix condition (issue 12, defect 1).
+    assert by_sid["HeadAndListModelBucket"] == {
+        "Sid": "HeadAndListModelBucket",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": [BUCKET_ARN],
+    }
     assert by_sid["DecryptViaS3"]["Action"] == ["kms:Decrypt"]
     assert by_sid["DecryptViaS3"]["Resource"] == [KEY_ARN]
     assert by_sid["DecryptViaS3"]["Condition"]["StringEquals"]["kms:ViaService"] == "s3.us-east-1.amazonaws.com"

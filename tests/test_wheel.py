@@ -76,6 +76,7 @@ def test_wheel_installs_into_a_clean_venv_and_its_components_run_under_mocks(tmp
     for file in report["files"]:
         assert file.startswith(str(clean_site)), f"{file} was not imported from the installed wheel"
     assert report["types"] == [
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",  # Keys creates AWSServiceRoleForAutoScaling first (issue 12)
         "aws:kms/alias:Alias",
         "aws:kms/key:Key",
         "inferstack:index:Keys",

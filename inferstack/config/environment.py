@@ -170,6 +170,11 @@ class Cluster(_Model):
     mig_strategy: Literal["none", "single", "mixed"] = Field(
         default="none", description="NVIDIA device-plugin MIG strategy."
     )
+    autoscaling_service_linked_role: Literal["create", "existing"] = Field(
+        default="create",
+        description="'create': the stack creates AWSServiceRoleForAutoScaling (named by the environment key's "
+        "policy) before the key; 'existing': the account already has it (or import it into the stack instead).",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Cluster:

@@ -63,6 +63,12 @@ class ModelPackage(_Model):
         default=None, description="Triton model directory relative to the package (config.pbtxt + <version>/)."
     )
     artifact_uri: str | None = Field(default=None, description="External model.tar.gz (s3://...) for large models.")
+    artifact_size_gib: float | None = Field(
+        default=None,
+        gt=0,
+        description="artifact_uri packages: unpacked size in GiB (sizes scratch space, probes and timeouts); "
+        "repository packages are measured on disk.",
+    )
     inputs: list[TensorSpec] = Field(default_factory=list, description="Model inputs.")
     outputs: list[TensorSpec] = Field(default_factory=list, description="Model outputs.")
     max_batch_size: int = Field(default=0, ge=0, description="Triton max_batch_size (0 = no batch dimension).")
@@ -83,6 +89,11 @@ class ModelPackage(_Model):
             )
         if self.artifact_uri is not None and not self.artifact_uri.startswith("s3://"):
             raise ValueError(f"artifact_uri {self.artifact_uri!r} must be an s3:// URI")
+        if self.artifact_uri is not None and self.artifact_size_gib is None:
+            raise ValueError(
+                "artifact_uri needs artifact_size_gib (the unpacked size in GiB): it sizes the model's scratch "
+                "volume, startup probe and SageMaker timeouts; add e.g. artifact_size_gib: 12"
+            )
         return self
 
     def available_versions(self, package_dir: Path) -> list[int]:

@@ -308,6 +308,22 @@ def _policy_named_id(urn: str, name: str, state: dict[str, Any], region: str, ph
     return {"id": state.get("name", physical)}
 
 
+def _service_linked_role(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
+    """IAM names service-linked roles itself: AWSServiceRoleFor<Service>[_<suffix>] under aws-service-role/."""
+    service = str(state.get("awsServiceName", "service.amazonaws.com"))
+    short = {"autoscaling.amazonaws.com": "AutoScaling"}.get(service, service.split(".")[0].title())
+    role = f"AWSServiceRoleFor{short}" + (f"_{state['customSuffix']}" if state.get("customSuffix") else "")
+    return {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{role}", "name": role, "id": role}
+
+
+def _vpc_endpoint(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
+    """Gateway endpoints expose the service's managed prefix list (`pl-...`) for security-group rules."""
+    out: dict[str, Any] = {"id": f"vpce-{_h(urn)}"}
+    if state.get("vpcEndpointType") == "Gateway":
+        out["prefixListId"] = f"pl-{_h(str(state.get('serviceName', urn)), 8)}"
+    return out
+
+
 _SPECIAL: dict[str, Callable[[str, str, dict[str, Any], str, str], dict[str, Any]]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -340,4 +356,6 @@ _SPECIAL: dict[str, Callable[[str, str, dict[str, Any], str, str], dict[str, Any
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:route53/record:Record": _record,
     "aws:appautoscaling/policy:Policy": _policy_named_id,
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
 }

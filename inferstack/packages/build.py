@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inferstack.packages.errors import PackageError
-from inferstack.packages.validate import PackageRef
+from inferstack.packages.validate import PackageRef, require_valid
 
 ARCHIVE_SUFFIX = ".tar.gz"
 
@@ -100,7 +100,12 @@ def sha256_of(data: bytes) -> str:
 
 
 def build_package(ref: PackageRef, version: int | None = None, dist: Path | None = None) -> BuildResult:
-    """Write `dist/<name>-<version>.tar.gz` and its `.sha256`; rewriting identical bytes is a no-op."""
+    """Write `dist/<name>-<version>.tar.gz` and its `.sha256`; rewriting identical bytes is a no-op.
+
+    The package must pass every `package validate` check first (a new version directory without a
+    `version:` bump, a config.pbtxt that does not parse, a model too big for its GPU: nothing is built).
+    """
+    require_valid(ref)
     v = ref.check_version(version)
     data, members = archive_bytes(ref, v)
     out_dir = dist if dist is not None else ref.project.root / "dist"

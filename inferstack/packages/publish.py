@@ -19,19 +19,20 @@ before it leaves uploaded objects that the rerun recognises and skips.
 from __future__ import annotations
 
 import hashlib
+import math
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inferstack.artifacts import artifact_key, triton_config_name, triton_repository_prefix
+from inferstack.artifacts import artifact_key, baseline_prefix, triton_config_name, triton_repository_prefix
 from inferstack.config.environment import Environment
 from inferstack.packages.aws import Aws, aws_errors, resolve_bucket
 from inferstack.packages.build import read_built
 from inferstack.packages.errors import PackageError
 from inferstack.packages.naming import package_group_name
 from inferstack.packages.registry import PENDING, RegisteredVersion, find_version, group_exists
-from inferstack.packages.validate import PackageRef
+from inferstack.packages.validate import PackageRef, require_valid
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 DEFAULT_SAGEMAKER_INSTANCE = "ml.g4dn.xlarge"
@@ -201,6 +202,26 @@ def _triton_files(ref: PackageRef, version: int) -> list[tuple[str, bytes, bool]
     return files
 
 
+def _drift_baseline_files(ref: PackageRef, version: int) -> list[tuple[str, bytes, bool]]:
+    """(key, bytes, mutable) of the Model Monitor baseline the endpoint's drift schedule reads, if the package has one.
+
+    Written before the version is registered, so a version that can be promoted always has its baseline
+    at `baselines/<model>/<version>/` (the data-quality job definition's statistics and constraints).
+    """
+    from inferstack.packages.baseline import dataset_path, model_monitor_baseline, read_rows
+
+    if ref.manifest.drift_baseline is None:
+        return []
+    csv_path, input_name = dataset_path(ref.directory, ref.manifest.drift_baseline)
+    spec = next(t for t in ref.manifest.inputs if t.name == input_name)
+    baseline = model_monitor_baseline(read_rows(csv_path, math.prod(spec.dims)))
+    prefix = baseline_prefix(ref.name, version)
+    return [
+        (f"{prefix}statistics.json", baseline.statistics, False),
+        (f"{prefix}constraints.json", baseline.constraints, False),
+    ]
+
+
 def _inference_specification(ref: PackageRef, env: Environment, region: str, s3_uri: str) -> dict[str, Any]:
     types = sorted({d.instance_type for d in env.deployments if d.model == ref.name and d.instance_type is not None})
     spec: dict[str, Any] = {
@@ -219,6 +240,11 @@ def _inference_specification(ref: PackageRef, env: Environment, region: str, s3_
     return spec
 
 
+def _check_package(ref: PackageRef) -> None:
+    """The checks of `package validate` before anything is uploaded (the package may have changed since the build)."""
+    require_valid(ref)
+
+
 def publish_package(
     ref: PackageRef,
     env: Environment,
@@ -228,6 +254,7 @@ def publish_package(
     bucket: str | None = None,
     kms_key_id: str | None = None,
 ) -> PublishResult:
+    _check_package(ref)
     v = ref.check_version(version)
     path, _, digest = read_built(ref, v)
     group = package_group_name(env.name, ref.name)
@@ -255,7 +282,7 @@ def publish_package(
     kms_key = _bucket_kms_key(aws, bucket_name, kms_key_id)
     if _put(aws, bucket_name, key, path, kms_key, v):
         result.uploaded.append(key)
-    for triton_key, data, mutable in _triton_files(ref, v):
+    for triton_key, data, mutable in _triton_files(ref, v) + _drift_baseline_files(ref, v):
         if _put(aws, bucket_name, triton_key, data, kms_key, v, mutable=mutable):
             result.uploaded.append(triton_key)
 

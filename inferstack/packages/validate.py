@@ -308,6 +308,15 @@ class _Checker:
                 f"version {self.pkg.version} has no directory "
                 f"{self.pkg.repository}/{self.pkg.version}/ (found {versions or 'none'}); add it or fix version",
             )
+        newer = [v for v in versions if v > self.pkg.version]
+        if newer:
+            self.problem(
+                self.ref.manifest_rel,
+                "version",
+                f"version {self.pkg.version} is not the newest: {self.pkg.repository}/ also holds "
+                f"{', '.join(map(str, newer))}/, and `package build` builds `version` by default; set "
+                f"version: {max(newer)} (or move the unfinished directory out of the package)",
+            )
         found = []
         for v in versions:
             path = self.ref.model_dir / str(v) / MODEL_FILES[self.pkg.backend]
@@ -537,7 +546,26 @@ class _Checker:
                 f"({sorted(names)}); name the input the statistics describe",
             )
             return
-        self.ok(f"drift baseline {self.ref.project.rel(path)} describes input {doc['input']!r}")
+        spec = next(t for t in self.pkg.inputs if t.name == doc["input"])
+        if any(d < 1 for d in spec.dims):
+            self.problem(
+                self.ref.manifest_rel,
+                "drift_baseline",
+                f"input {spec.name!r} has variable dims {spec.dims}; a drift baseline needs fixed-size rows",
+            )
+            return
+        from inferstack.packages.baseline import dataset_path, read_rows
+
+        try:
+            csv_path, _ = dataset_path(self.ref.directory, self.pkg.drift_baseline)
+            rows = read_rows(csv_path, math.prod(spec.dims))
+        except PackageError as exc:  # the message names the file (and line) as an absolute path
+            self.report.problems.append(exc.message.replace(f"{self.ref.project.root}/", ""))
+            return
+        self.ok(
+            f"drift baseline {self.ref.project.rel(path)} describes input {doc['input']!r} "
+            f"({len(rows)} rows in {self.ref.project.rel(csv_path)})"
+        )
 
     # -- GPU memory --------------------------------------------------------------------------------
 
@@ -582,9 +610,23 @@ def _graph_dims_match(graph: list[int], declared: list[int]) -> bool:
     return all(g == -1 if w == -1 else g in (w, -1) for g, w in zip(graph, declared, strict=True))
 
 
+_ENV_CACHE: dict[tuple[Path, tuple[tuple[str, int], ...]], dict[str, Environment]] = {}
+
+
 def _environments(project: Project) -> dict[str, Environment]:
+    """Every loadable environment, parsed once per set of file versions (validate checks several packages)."""
+    names = project.environment_names()
+    stamp = tuple((n, (project.environments_dir / f"{n}.yaml").stat().st_mtime_ns) for n in names)
+    key = (project.root.resolve(), stamp)
+    if key not in _ENV_CACHE:
+        _ENV_CACHE.clear()
+        _ENV_CACHE[key] = _load_environments(project, names)
+    return _ENV_CACHE[key]
+
+
+def _load_environments(project: Project, names: list[str]) -> dict[str, Environment]:
     envs = {}
-    for name in project.environment_names():
+    for name in names:
         try:
             envs[name] = load_environment(project, name, check_packages=False)
         except InputError:
@@ -598,13 +640,23 @@ def _instance_types(env: Environment, target: str, node_group: str | None, insta
     return [instance_type] if instance_type else []
 
 
-def validate_package(ref: PackageRef) -> ValidationReport:
-    """Run every check; PackageError carries all problems (one per paragraph)."""
+def validate_package(ref: PackageRef, *, deep: bool = True) -> ValidationReport:
+    """Run every check; PackageError carries all problems (one per paragraph).
+
+    `deep=False` is the quick set that `inferstack validate` and `preview` run on every package: schema,
+    manifest rules, config.pbtxt parsed as a Triton ModelConfig and compared, version directories and
+    model files (newest directory == `version`), drift baseline, GPU memory fit. It skips loading the ONNX
+    graphs and the onnxruntime sample run (their imports alone take ~0.5 s); `package validate`, `build`
+    and `publish` run everything.
+    """
     checker = _Checker(ref)
     checker.ok(f"{ref.manifest_rel} matches the manifest schema")
     checker.manifest_rules()
     if ref.manifest.repository is None:
         checker.ok(f"external artifact {ref.manifest.artifact_uri}: graph and sample checks need a local repository")
+    elif not deep:
+        if checker.config() is not None:
+            checker.versions()
     elif checker.config() is not None:
         sample = checker.sample()
         for version, path in checker.versions():
@@ -618,3 +670,23 @@ def validate_package(ref: PackageRef) -> ValidationReport:
     if checker.report.problems:
         raise PackageError("\n".join(checker.report.problems))
     return checker.report
+
+
+def package_problems(project: Project, names: list[str], *, deep: bool = False) -> list[str]:
+    """The problems of each named package (resolved by name), one message per package; empty when all are valid.
+
+    The one validator `inferstack validate`, `preview`, `package build` and `package publish` share with
+    `package validate` (see `validate_package` for what `deep` adds).
+    """
+    messages = []
+    for name in names:
+        try:
+            validate_package(resolve_package(project, name), deep=deep)
+        except InputError as exc:  # PackageError included
+            messages.append(exc.message)
+    return messages
+
+
+def require_valid(ref: PackageRef) -> ValidationReport:
+    """Every `package validate` check, for `package build` and `publish`: PackageError on any problem."""
+    return validate_package(ref, deep=True)
