@@ -24,6 +24,7 @@ from components.model_registry import (
 from components.monitoring import Dashboard, DashboardArgs, KubernetesMonitoring, KubernetesMonitoringArgs
 from components.network import Network, NetworkArgs
 from components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
+from components.triton_front import TritonFront, TritonFrontArgs
 from components.triton_service import TritonService, TritonServiceArgs
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "SageMakerEndpointArgs",
     "ServiceAlarms",
     "ServiceAlarmsArgs",
+    "TritonFront",
+    "TritonFrontArgs",
     "TritonService",
     "TritonServiceArgs",
 ]

@@ -28,8 +28,12 @@ class EksClusterArgs(TypedDict):
     """Default: "1.31". Managed add-on versions come from components/versions.py for this version."""
     endpoint_public_access: NotRequired[bool]
     """Default: False (private endpoint only)."""
-    public_access_cidrs: NotRequired[Sequence[str]]
+    public_access_cidrs: NotRequired[Sequence[pulumi.Input[str]]]
     """CIDRs allowed to a public endpoint; required when it is public, never 0.0.0.0/0. Default: []."""
+    deployer_cidrs: NotRequired[Sequence[str]]
+    """Default: [] (no rule). CIDRs of an in-VPC deployer (the CI runner that runs `pulumi up` and so also applies
+    the Kubernetes resources): each gets an HTTPS (443) ingress rule on the cluster security group, which is the
+    only path to the private endpoint's ENIs from outside the cluster's own nodes."""
     enabled_log_types: NotRequired[Sequence[LogType]]
     """Default: ["api", "audit", "authenticator"] (all three are required)."""
     log_retention_days: NotRequired[int]
@@ -72,6 +76,7 @@ class EksCluster(pulumi.ComponentResource):
         subnets = list(args["subnet_ids"])
         public = args.get("endpoint_public_access", False)
         cidrs = list(args.get("public_access_cidrs", []))
+        deployer_cidrs = list(args.get("deployer_cidrs", []))
         log_types = list(args.get("enabled_log_types", list(REQUIRED_LOG_TYPES)))
         retention = args.get("log_retention_days", 90)
         sys_type = args.get("system_node_instance_type", "m6i.large")
@@ -102,9 +107,14 @@ class EksCluster(pulumi.ComponentResource):
                 f"{where}: public_access_cidrs={cidrs} is set but endpoint_public_access=False; remove the CIDRs or "
                 "make the endpoint public"
             )
-        open_cidrs = [c for c in cidrs if c in ("0.0.0.0/0", "::/0")]
+        open_cidrs = [c for c in cidrs if isinstance(c, str) and c in ("0.0.0.0/0", "::/0")]
         if open_cidrs:
             raise ValueError(f"{where}: public_access_cidrs contains {open_cidrs[0]!r}; list specific office/VPN CIDRs")
+        open_deployers = [c for c in deployer_cidrs if c in ("0.0.0.0/0", "::/0")]
+        if open_deployers:
+            raise ValueError(
+                f"{where}: deployer_cidrs contains {open_deployers[0]!r}; list the subnets the deploy runner lives in"
+            )
         if not 1 <= sys_min <= sys_max:
             raise ValueError(
                 f"{where}: system_node_min={sys_min}, system_node_max={sys_max}; need 1 <= system_node_min <= "
@@ -179,6 +189,24 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_attach, log_group]),
         )
+        # The private endpoint's ENIs carry the cluster security group, whose only inbound rule admits the group
+        # itself (EKS user guide, "View Amazon EKS security group requirements for clusters", default rules;
+        # docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html, read 2026-12-02): an in-VPC deployer needs
+        # its own 443 rule. Standalone rules, because EKS (not Pulumi) owns the group and its self rule.
+        deployer_rules: list[pulumi.Resource] = []
+        for i, source in enumerate(deployer_cidrs):
+            rule = aws.vpc.SecurityGroupIngressRule(
+                f"{name}-deployer-{i}",
+                security_group_id=cluster.vpc_config.cluster_security_group_id,
+                description=f"Deploy runner ({source}) to the Kubernetes API of {cluster_name}",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=source,
+                tags=tags,
+                opts=child,
+            )
+            deployer_rules.append(rule)
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child
@@ -306,7 +334,8 @@ class EksCluster(pulumi.ComponentResource):
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[system_nodes]),
+            # The deployer's first API call waits for its 443 rule (a fresh stack creates both in one run).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[system_nodes, *deployer_rules]),
         )
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn

@@ -7,6 +7,11 @@ component with any provider (the stack uses the primary region's).
 Records default to CNAMEs with an explicit TTL, because the failover bound (interval x threshold + TTL)
 must use a TTL that is true: an alias record takes its target's TTL (60 s for ALB and API Gateway)
 whatever the settings say. Pass `alias=True` to trade that for alias records (the math then uses 60 s).
+
+The zone decides who resolves a record, the target who can connect: give a public zone only targets the internet
+reaches (an API Gateway regional domain, an internet-facing ALB). An internal ALB belongs behind a front
+(components/triton_front.py) or in a private zone associated with its clients' VPCs; the stack policy
+inferstack-route53-records-require-reachable-target checks it.
 """
 
 from __future__ import annotations

@@ -54,6 +54,8 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     endpoint_security_group_id: pulumi.Output[str] | None
+    nat_public_ips: list[pulumi.Output[str]]
+    """Public addresses of the NAT gateways: what the internet sees of the private subnets' egress."""
     flow_log_group_name: pulumi.Output[str]
     s3_prefix_list_id: pulumi.Output[str]
     """The S3 gateway endpoint's managed prefix list: the destination a security group must allow to reach S3."""
@@ -158,8 +160,10 @@ class Network(pulumi.ComponentResource):
 
         nat_count = len(zones) if nat_mode == "per_az" else 1
         nats: list[aws.ec2.NatGateway] = []
+        nat_ips: list[pulumi.Output[str]] = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags={**tags, "Name": f"{name}-nat-{i}"}, opts=child)
+            nat_ips.append(eip.public_ip)
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{i}",
@@ -301,6 +305,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.private_route_table_ids = [rt.id for rt in private_rts]
         self.endpoint_security_group_id = endpoint_sg_id
+        self.nat_public_ips = nat_ips
         self.flow_log_group_name = log_group.name
         self.s3_prefix_list_id = s3_endpoint.prefix_list_id
         self.interface_endpoint_services = INTERFACE_ENDPOINT_SERVICES if endpoints_on else ()

@@ -150,6 +150,9 @@ def _component_tree(result: PreviewResult) -> list[tuple[int, str]]:
 
 def _summary_lines(result: PreviewResult) -> list[str]:
     out: list[str] = []
+    deployer = to_plain(result.outputs.get("deployer"))
+    if isinstance(deployer, dict) and deployer.get("summary"):
+        out.append(f"Deployer: {deployer['summary']}")
     if result.outputs:
         out.append("Outputs:")
         for key in sorted(result.outputs):

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.failover_dns import DnsTarget, FailoverDns
 from components.inference_api import ApiModel, InferenceApi
+from components.triton_front import TritonFront
 from stacks.context import EntryPoint, RegionStack, StackContext
 
 SAGEMAKER_TARGETS = ("sagemaker", "sagemaker-async")
@@ -38,10 +39,78 @@ def _required(component: Any, attribute: str, model: str) -> Any:
 
 
 def build_api(ctx: StackContext, rs: RegionStack) -> None:
+    """Regional API front doors: one for the SageMaker deployments, one per Triton deployment."""
+    if not ctx.env.api.enabled:
+        return
+    _sagemaker_api(ctx, rs)
+    for model in list(rs.triton):
+        _triton_front(ctx, rs, model)
+
+
+def _log_key(rs: RegionStack) -> pulumi.Output[str]:
+    if rs.alerting is not None and rs.alerting.key_arn is not None:
+        return rs.alerting.key_arn  # its policy lets this region's Logs use it
+    if rs.platform is not None:
+        return rs.platform.key_arn
+    raise ValueError(
+        f"API front door in {rs.region}: no KMS key for its access logs; build the alert topic "
+        "(observability.build_alerting) or the platform before edge.build_api"
+    )
+
+
+def _triton_front(ctx: StackContext, rs: RegionStack, model: str) -> None:
+    """Public regional API -> VPC link V2 -> the model's internal ALB (components/triton_front.py says why).
+
+    The failover record then targets something its clients (API callers with IAM or an API key) can reach;
+    the internal ALB stays reachable from inside its VPC as before.
+    """
+    env = ctx.env
+    service = rs.triton[model]
+    if rs.platform is None:
+        raise ValueError(f"Triton front door in {rs.region}: platform not built yet; run stacks/platform.build first")
+    throttle = env.api.throttle
+    host = f"{model}.{domain_suffix(ctx)}"
+    front = TritonFront(
+        f"triton-front-{model}{rs.suffix}",
+        {
+            "model_name": model,
+            "host_name": host,
+            "zone_id": _zone_id(ctx, rs),
+            "alb_arn": service.alb_arn,
+            "vpc_id": rs.platform.vpc_id,
+            "vpc_cidr": rs.platform.vpc_cidr,
+            "subnet_ids": rs.platform.private_subnet_ids,
+            "kms_key_arn": _log_key(rs),
+            "auth": env.api.auth,
+            "rate_per_second": throttle.rate_per_second,
+            "burst": throttle.burst,
+            "quota_per_day": throttle.quota_per_day,
+            "log_retention_days": env.monitoring.log_retention_days,
+            "tags": {**ctx.tags, "model": model},
+        },
+        opts=rs.opts(),
+    )
+    internal = rs.entry_points.get(model)
+    rs.entry_points[model] = EntryPoint(
+        model=model,
+        target="triton-eks",
+        dns_name=front.regional_domain_name,
+        zone_id=front.regional_zone_id,
+        public=True,
+        health_path=front.health_path,
+        health_alarm_name=internal.health_alarm_name if internal is not None else service.health_alarm_name,
+        extra={
+            **(internal.extra if internal is not None else {}),
+            "health_fqdn": front.execute_api_host,
+            "health_resource_path": front.health_path,
+            "front": front,
+        },
+    )
+
+
+def _sagemaker_api(ctx: StackContext, rs: RegionStack) -> None:
     """Regional API front door for SageMaker deployments."""
     env = ctx.env
-    if not env.api.enabled:
-        return
     deployments = [d for d in env.deployments if d.target in SAGEMAKER_TARGETS and d.model in rs.sagemaker]
     if not deployments:
         return
@@ -55,15 +124,7 @@ def build_api(ctx: StackContext, rs: RegionStack) -> None:
                 "asynchronous": d.target == "sagemaker-async",
             }
         )
-    if rs.alerting is not None and rs.alerting.key_arn is not None:
-        key_arn: pulumi.Output[str] = rs.alerting.key_arn  # its policy lets this region's Logs use it
-    elif rs.platform is not None:
-        key_arn = rs.platform.key_arn
-    else:
-        raise ValueError(
-            f"InferenceApi in {rs.region}: no KMS key for its access logs; build the alert topic "
-            "(observability.build_alerting) or the platform before edge.build_api"
-        )
+    key_arn = _log_key(rs)
     throttle = env.api.throttle
     api = InferenceApi(
         f"api{rs.suffix}",
@@ -123,7 +184,13 @@ def build_dns(ctx: StackContext) -> None:
     health_topic = primary_topic if ctx.primary.region == "us-east-1" else None
     names: dict[str, str] = {}
     for d in env.deployments:
-        targets = [dns_target(rs, rs.entry_points[d.model]) for rs in ctx.regions if d.model in rs.entry_points]
+        # A public record may only name entry points the internet reaches: a private one (an internal ALB with
+        # api.enabled false) keeps its own VPC-internal name and gets no record here.
+        targets = [
+            dns_target(rs, rs.entry_points[d.model])
+            for rs in ctx.regions
+            if d.model in rs.entry_points and rs.entry_points[d.model].public
+        ]
         if not targets:
             continue
         record = f"{d.model}.{domain_suffix(ctx)}"

@@ -6,7 +6,7 @@ ClusterAddons; then `rs.platform` is filled for the modules that follow.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +22,30 @@ from stacks.context import PlatformOutputs, RegionStack, StackContext
 def cluster_name_for(ctx: StackContext) -> str:
     """EKS cluster name; clusters are regional, so both regions of an environment use the same one."""
     return f"inferstack-{ctx.env.name}"
+
+
+def deployer_access(ctx: StackContext, rs: RegionStack) -> tuple[bool, list[Any], list[str]]:
+    """(endpoint_public_access, public_access_cidrs, deployer_cidrs) of this region's cluster.
+
+    `in_vpc`: the runner lives in the primary VPC, so the primary cluster opens 443 on its security group to
+    `runner_cidrs` (private endpoint only). The secondary VPC is not peered, so its cluster keeps the private
+    endpoint for its nodes and adds a public endpoint restricted to the primary VPC's NAT addresses, which is
+    where the runner's traffic to another region leaves from. `public_cidrs` (or no deployer): as configured.
+    """
+    c = ctx.env.cluster
+    d = c.deployer
+    if d is None or d.mode != "in_vpc":
+        return c.endpoint_public_access, list(c.public_access_cidrs), []
+    if rs.is_primary:
+        return False, [], list(d.runner_cidrs)
+    primary = ctx.primary.platform
+    if primary is None:
+        raise ValueError(
+            f"platform in {rs.region}: the primary region's platform is not built yet; build it first (its NAT "
+            "addresses are the deploy runner's source for this region's API endpoint)"
+        )
+    network = primary.components["network"]
+    return True, [ip.apply(lambda a: f"{a}/32") for ip in network.nat_public_ips], []
 
 
 def build(ctx: StackContext, rs: RegionStack) -> None:
@@ -71,6 +95,7 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     )
 
     c = env.cluster
+    public_endpoint, public_cidrs, deployer_cidrs = deployer_access(ctx, rs)
     eks = EksCluster(
         f"eks{sfx}",
         {
@@ -78,8 +103,9 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
             "kubernetes_version": c.kubernetes_version,
             "subnet_ids": network.private_subnet_ids,
             "kms_key_arn": keys.key_arn,
-            "endpoint_public_access": c.endpoint_public_access,
-            "public_access_cidrs": c.public_access_cidrs,
+            "endpoint_public_access": public_endpoint,
+            "public_access_cidrs": public_cidrs,
+            "deployer_cidrs": deployer_cidrs,
             "enabled_log_types": c.control_plane_logs,
             "log_retention_days": env.monitoring.log_retention_days,
             "admin_role_arns": c.admin_role_arns,
@@ -144,3 +170,23 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
         components={"keys": keys, "network": network, "eks": eks, "addons": addons},
     )
     pulumi.export("cluster_name" if rs.is_primary else f"cluster_name_{rs.region}", eks.cluster_name)
+    if rs.is_primary:
+        pulumi.export("deployer", deployer_summary(ctx))
+
+
+def deployer_summary(ctx: StackContext) -> dict[str, Any]:
+    """How the deploy job reaches each cluster's API server (the preview prints it as `deployer`)."""
+    d = ctx.env.cluster.deployer
+    if d is None:
+        return {
+            "mode": "undeclared",
+            "runner_label": None,
+            "summary": "not declared: the Kubernetes resources need a runner that reaches the API server "
+            "(cluster.deployer)",
+        }
+    regions = {ctx.primary.region: "private endpoint, 443 from " + ", ".join(d.runner_cidrs)}
+    if d.mode == "public_cidrs":
+        regions = {r.region: "public endpoint, " + ", ".join(ctx.env.cluster.public_access_cidrs) for r in ctx.regions}
+    elif ctx.secondary is not None:
+        regions[ctx.secondary.region] = f"public endpoint restricted to the {ctx.primary.region} NAT addresses"
+    return {"mode": d.mode, "runner_label": d.runner_label, "summary": d.summary, "regions": regions}

@@ -32,7 +32,8 @@ def test_alb_reaches_the_triton_pods_through_a_rule_pulumi_owns_on_their_securit
     rules = [
         r.inputs
         for r in of_type(p, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if r.inputs["securityGroupId"] in node_sgs and r.inputs["referencedSecurityGroupId"] in alb_sgs
+        # .get: the deployer rule on the same group admits a CIDR, not a security group
+        if r.inputs["securityGroupId"] in node_sgs and r.inputs.get("referencedSecurityGroupId") in alb_sgs
     ]
     bindings = of_type(p, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
     assert bindings

@@ -18,7 +18,13 @@ def test_prod_preview_has_failover_records_api_in_both_regions_topic_dashboard_a
     assert kinds == ["PRIMARY", "PRIMARY", "SECONDARY", "SECONDARY"]
     assert all(r.inputs.get("healthCheckId") for r in records)
     assert len(by_type["aws:route53/healthCheck:HealthCheck"]) >= 4
-    assert sorted(by_type["aws:apigateway/restApi:RestApi"]) == ["api-api", "api-us-west-2-api"]
+    # One SageMaker front door per region, and one Triton front (VPC link to its internal ALB) per region (issue 12).
+    assert sorted(by_type["aws:apigateway/restApi:RestApi"]) == [
+        "api-api",
+        "api-us-west-2-api",
+        "triton-front-text-embedder-api",
+        "triton-front-text-embedder-us-west-2-api",
+    ]
     assert len(by_type["aws:sns/topic:Topic"]) == 2
     assert by_type["aws:cloudwatch/dashboard:Dashboard"] == ["dashboard-dashboard"]
     assert len(by_type["aws:cloudwatch/compositeAlarm:CompositeAlarm"]) == 4

@@ -35,8 +35,14 @@ class FakeSageMakerEndpoint(pulumi.ComponentResource):
 
 
 class FakeTritonService(pulumi.ComponentResource):
+    """Publishes what stacks/edge.py reads of a TritonService: the internal ALB and its health alarm."""
+
     def __init__(self, name: str) -> None:
         super().__init__("test:index:FakeTritonService", name, None, None)
+        self.alb_arn = pulumi.Output.from_input(
+            f"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{name}/1"
+        )
+        self.health_alarm_name = pulumi.Output.from_input(f"{name}-no-healthy-hosts")
         self.register_outputs({})
 
 
@@ -136,26 +142,32 @@ def test_prod_has_a_complete_primary_secondary_pair_per_model_each_with_a_health
 
 
 def test_primary_record_points_at_the_primary_region_entry_point() -> None:
+    # Triton's public records name each region's Triton front (API Gateway -> VPC link -> internal ALB), never
+    # the internal ALB itself, which no client outside its VPC can connect to (issue 12, defect 6).
     rec = recorded_env("prod")
     primary = rec.one("aws:route53/record:Record", "dns-text-embedder-primary")
     secondary = rec.one("aws:route53/record:Record", "dns-text-embedder-secondary")
-    assert primary.inputs["records"] == ["internal-text-embedder.us-east-1.elb.amazonaws.com"]
-    assert secondary.inputs["records"] == ["internal-text-embedder.us-west-2.elb.amazonaws.com"]
+    front = rec.one("aws:apigateway/domainName:DomainName", "triton-front-text-embedder-domain")
+    front_west = rec.one("aws:apigateway/domainName:DomainName", "triton-front-text-embedder-us-west-2-domain")
+    assert front.urn in primary.dependencies and front_west.urn in secondary.dependencies
+    assert primary.inputs["records"][0].endswith(".execute-api.us-east-1.amazonaws.com")
+    assert secondary.inputs["records"][0].endswith(".execute-api.us-west-2.amazonaws.com")
+    assert not any("elb.amazonaws.com" in r for x in (primary, secondary) for r in x.inputs["records"])
     assert primary.inputs["ttl"] == 30 and primary.inputs["type"] == "CNAME"
 
 
-def test_private_entry_point_gets_alarm_health_check_that_fails_over_on_missing_data() -> None:
+def test_triton_entry_point_fails_over_on_its_front_and_on_the_alb_alarm_including_missing_data() -> None:
     rec = recorded_env("prod")
     check = rec.one("aws:route53/healthCheck:HealthCheck", "dns-text-embedder-secondary-alarm")
     assert check.inputs["type"] == "CLOUDWATCH_METRIC"
     assert check.inputs["cloudwatchAlarmName"] == "text-embedder-us-west-2-unhealthy"
     assert check.inputs["cloudwatchAlarmRegion"] == "us-west-2"
     assert check.inputs["insufficientDataHealthStatus"] == "Unhealthy"
-    assert not [
-        r
-        for r in rec.all("aws:route53/healthCheck:HealthCheck")
-        if r.name.startswith("dns-text-embedder-") and r.inputs["type"] == "HTTPS"
-    ]
+    https = rec.one("aws:route53/healthCheck:HealthCheck", "dns-text-embedder-secondary-https")
+    assert https.inputs["fqdn"].endswith(".execute-api.us-west-2.amazonaws.com")
+    assert https.inputs["resourcePath"] == "/v1/health"
+    calc = rec.one("aws:route53/healthCheck:HealthCheck", "dns-text-embedder-secondary-calculated")
+    assert calc.inputs["childHealthThreshold"] == 2  # both must be healthy: the front and the pods behind it
 
 
 def test_public_api_entry_point_with_an_alarm_gets_a_calculated_check_over_https_and_alarm() -> None:
@@ -216,7 +228,14 @@ def test_reference_failover_budgets_are_as_configured() -> None:
 def test_prod_has_an_api_front_door_in_both_regions_with_iam_auth() -> None:
     rec = recorded_env("prod")
     apis = rec.all("aws:apigateway/restApi:RestApi")
-    assert sorted(a.name for a in apis) == ["api-api", "api-us-west-2-api"]
+    assert sorted(a.name for a in apis) == [
+        "api-api",
+        "api-us-west-2-api",
+        "triton-front-text-embedder-api",
+        "triton-front-text-embedder-us-west-2-api",
+    ]
+    triton = rec.one("aws:apigateway/method:Method", "triton-front-text-embedder-proxy-any")
+    assert triton.inputs["authorization"] == "AWS_IAM"
     invoke = rec.one("aws:apigateway/method:Method", "api-fraud-scorer-invocations-method")
     assert invoke.inputs["authorization"] == "AWS_IAM"
     assert invoke.inputs["httpMethod"] == "POST"
@@ -242,7 +261,7 @@ def test_dev_uses_api_keys_bound_to_the_usage_plan_for_async_invocations() -> No
     assert integration.inputs["uri"].endswith(
         "runtime.sagemaker:path/endpoints/fraud-scorer-endpoint/async-invocations"
     )
-    assert rec.one("aws:apigateway/usagePlanKey:UsagePlanKey").inputs["keyType"] == "API_KEY"
+    assert rec.one("aws:apigateway/usagePlanKey:UsagePlanKey", "api-plan-key").inputs["keyType"] == "API_KEY"
 
 
 def test_access_logs_go_to_a_kms_encrypted_log_group_with_env_retention() -> None:

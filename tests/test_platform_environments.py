@@ -79,7 +79,15 @@ def test_prod_has_three_zones_nat_per_zone_and_on_demand_gpus_in_both_regions() 
 def test_secure_defaults_hold_in_every_region(env: str) -> None:
     recorded = platform_of(env)
     for cluster in recorded.all("aws:eks/cluster:Cluster"):
-        assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False
+        vpc = cluster.inputs["vpcConfig"]
+        assert vpc["endpointPrivateAccess"] is True
+        if region_of(cluster) == "us-east-1":
+            assert vpc["endpointPublicAccess"] is False
+        else:
+            # The in-VPC deploy runner lives in the primary VPC; the unpeered secondary cluster's API is public only
+            # to the primary NAT addresses (issue 12, defect 3; tests/test_reachability.py checks the path).
+            assert vpc["endpointPublicAccess"] is True
+            assert vpc["publicAccessCidrs"] and all(c.endswith("/32") for c in vpc["publicAccessCidrs"])
         assert cluster.inputs["encryptionConfig"]["resources"] == ["secrets"]
         assert cluster.inputs["encryptionConfig"]["provider"]["keyArn"].startswith(f"arn:aws:kms:{region_of(cluster)}:")
         assert {"api", "audit", "authenticator"} <= set(cluster.inputs["enabledClusterLogTypes"])

@@ -16,7 +16,7 @@ from inferstack.render import api_version_kind, render
 from tests.conftest import ROOT, preview_of
 
 CONTRACT_KEYS = ["schema_version", "environment", "project", "stack", "resources", "outputs", "violations", "cost"]
-RESOURCE_KEYS = ["urn", "type", "name", "parent", "custom", "provider", "inputs"]
+RESOURCE_KEYS = ["urn", "type", "name", "parent", "custom", "provider", "inputs", "dependencies"]
 
 
 @pytest.fixture(scope="module")

@@ -100,3 +100,17 @@ def test_deploy_goes_dev_then_staging_then_prod_behind_environments():
         assert up["policyPacks"].split() == ["policies/security", "policies/cost"]
         assert up["policyPackConfigs"].split() == ["policy-config-security.json", "policy-config-cost.json"]
     assert wf["concurrency"]["cancel-in-progress"] is False
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_deploy_job_runs_on_the_runner_the_environment_declares_for_its_private_api(env: str) -> None:
+    from inferstack.config.loader import Project, load_environment
+
+    deployer = load_environment(Project(ROOT), env).cluster.deployer
+    assert deployer is not None, f"environments/{env}.yaml declares no cluster.deployer"
+    runs_on = load("deploy.yml")["jobs"][env]["runs-on"]
+    labels = [runs_on] if isinstance(runs_on, str) else list(runs_on)
+    assert deployer.runner_label in labels
+    if deployer.mode == "in_vpc":
+        # A GitHub-hosted runner sits outside the VPC and cannot open the private endpoint.
+        assert "self-hosted" in labels and not any(label.startswith("ubuntu-") for label in labels)

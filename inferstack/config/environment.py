@@ -146,6 +146,50 @@ class GpuNodeGroup(_Model):
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
+RUNNER_LABEL_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class Deployer(_Model):
+    """How `pulumi up` (which also deploys the Kubernetes resources) reaches the cluster's API server."""
+
+    mode: Literal["in_vpc", "public_cidrs"] = Field(
+        description="in_vpc: a runner inside the environment's VPC uses the private endpoint (the stack opens 443 on "
+        "the cluster security group to runner_cidrs). public_cidrs: a runner with static public IPs uses a public "
+        "endpoint restricted to cluster.public_access_cidrs."
+    )
+    runner_label: str = Field(
+        pattern=RUNNER_LABEL_RE,
+        description="GitHub Actions runner label the deploy job of this environment runs on "
+        "(.github/workflows/deploy.yml `runs-on`).",
+    )
+    runner_cidrs: list[str] = Field(
+        default_factory=list,
+        description="in_vpc: CIDRs inside the primary VPC (network.cidr) where the runner's network interfaces "
+        "live; each gets HTTPS (443) to the primary cluster's security group. A secondary region's cluster adds a "
+        "public endpoint restricted to the primary VPC's NAT addresses (the VPCs are not peered). "
+        "Unused for public_cidrs.",
+    )
+
+    @field_validator("runner_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(
+                    f"runner_cidrs entry {cidr!r} is not an IPv4 network ({exc}); use e.g. '10.40.0.0/19'"
+                ) from None
+        return v
+
+    @property
+    def summary(self) -> str:
+        """One line for the preview, e.g. "in-VPC runner (label inferstack-prod-deployer)"."""
+        if self.mode == "in_vpc":
+            return f"in-VPC runner (label {self.runner_label}; 443 from {', '.join(self.runner_cidrs)})"
+        return f"public endpoint restricted to the runner's static CIDRs (label {self.runner_label})"
+
+
 class Cluster(_Model):
     """EKS cluster settings."""
 
@@ -175,6 +219,11 @@ class Cluster(_Model):
         description="'create': the stack creates AWSServiceRoleForAutoScaling (named by the environment key's "
         "policy) before the key; 'existing': the account already has it (or import it into the stack instead).",
     )
+    deployer: Deployer | None = Field(
+        default=None,
+        description="How the deploy job reaches the API server (the program also deploys Kubernetes resources). "
+        "Unset: nothing declares a path, and the stack policy inferstack-eks-cluster-require-deployer-path reports it.",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Cluster:
@@ -192,11 +241,45 @@ class Cluster(_Model):
         for cidr in self.public_access_cidrs:
             if cidr in ("0.0.0.0/0", "::/0"):
                 raise ValueError(f"public_access_cidrs contains {cidr!r}; list specific office/VPN CIDRs instead")
+        self._deployer_rules()
         names = [g.name for g in self.gpu_node_groups]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"gpu_node_groups names {dupes} are repeated; give each group a unique name")
         return self
+
+    def _deployer_rules(self) -> None:
+        d = self.deployer
+        if d is None:
+            return
+        if d.mode == "public_cidrs":
+            if not self.endpoint_public_access:
+                raise ValueError(
+                    "deployer.mode is public_cidrs but endpoint_public_access is false; set endpoint_public_access: "
+                    "true with the runner's static CIDRs in public_access_cidrs, or use deployer.mode: in_vpc"
+                )
+            broad = [c for c in self.public_access_cidrs if ipaddress.ip_network(c, strict=False).prefixlen < 16]
+            if broad:
+                raise ValueError(
+                    f"deployer.mode is public_cidrs but public_access_cidrs {broad} are broader than /16; list the "
+                    "runner's static egress ranges (e.g. a GitHub larger runner's assigned IP range)"
+                )
+            if d.runner_cidrs:
+                raise ValueError(
+                    f"deployer.runner_cidrs {d.runner_cidrs} only apply to mode in_vpc; remove them (public_cidrs "
+                    "uses public_access_cidrs)"
+                )
+        else:
+            if self.endpoint_public_access:
+                raise ValueError(
+                    "deployer.mode is in_vpc but endpoint_public_access is true; set endpoint_public_access: false "
+                    "(the runner uses the private endpoint) or use deployer.mode: public_cidrs"
+                )
+            if not d.runner_cidrs:
+                raise ValueError(
+                    "deployer.mode is in_vpc but deployer.runner_cidrs is empty; list the subnet CIDRs the runner "
+                    "lives in so the stack can open 443 to the cluster security group"
+                )
 
 
 class Serving(_Model):
@@ -443,6 +526,7 @@ class Environment(_Model):
             )
         if self.network.secondary_cidr and self.network.secondary_cidr == self.network.cidr:
             raise ValueError("network.secondary_cidr equals network.cidr; use a non-overlapping range")
+        self._runner_inside_vpc()
         groups = {g.name for g in self.cluster.gpu_node_groups}
         seen: set[str] = set()
         for i, d in enumerate(self.deployments):
@@ -465,6 +549,19 @@ class Environment(_Model):
                 )
             )
         return self
+
+    def _runner_inside_vpc(self) -> None:
+        d = self.cluster.deployer
+        if d is None or d.mode != "in_vpc":
+            return
+        vpc = ipaddress.IPv4Network(self.network.cidr)
+        for cidr in d.runner_cidrs:
+            if not ipaddress.IPv4Network(cidr).subnet_of(vpc):
+                raise ValueError(
+                    f"cluster.deployer.runner_cidrs entry {cidr!r} is outside the primary VPC {self.network.cidr}; "
+                    "an in-VPC runner lives in the primary VPC (the VPCs are not peered, so nothing routes the "
+                    "API's answers anywhere else), so use a subnet of network.cidr, or deployer.mode: public_cidrs"
+                )
 
 
 def all_tags(env: Environment) -> dict[str, str]:

@@ -213,6 +213,11 @@ def _load_balancer(urn: str, name: str, state: dict[str, Any], region: str, phys
     }
 
 
+def _eip(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
+    # A deterministic address in TEST-NET-2 (198.51.100.0/24, RFC 5737): realistic shape, never a real host.
+    return {"publicIp": f"198.51.100.{int(_h(urn, 4), 16) % 254 + 1}", "allocationId": f"eipalloc-{_h(urn)}"}
+
+
 def _target_group(urn: str, name: str, state: dict[str, Any], region: str, physical: str) -> dict[str, Any]:
     arn = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:targetgroup/{physical[:32]}/{_h(urn, 16)}"
     return {"arn": arn, "arnSuffix": arn.split(":", 5)[5], "id": arn}
@@ -340,6 +345,7 @@ _SPECIAL: dict[str, Callable[[str, str, dict[str, Any], str, str], dict[str, Any
     "aws:sns/topic:Topic": _sns_topic,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:ec2/eip:Eip": _eip,
     "aws:lb/listener:Listener": _listener,
     "aws:ecr/repository:Repository": _ecr_repo,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,

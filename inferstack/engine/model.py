@@ -74,6 +74,9 @@ class Resource:
             "custom": self.custom,
             "provider": self.provider_urn,
             "inputs": to_plain(self.inputs),
+            # URNs this registration depends on (inputs taken from their outputs, or depends_on): stack policies
+            # join on them, so `inferstack policy check` of this document sees the same graph as the preview.
+            "dependencies": sorted(set(self.dependencies)),
         }
 
 
