@@ -6,6 +6,7 @@ Nothing here imports inferstack.cli at module level, so the two modules can impo
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -59,14 +60,15 @@ def policy_check(
     """Audit a deployed stack (`pulumi stack export`) or a preview JSON with the security and cost packs."""
     from inferstack.cli import EXIT_OK, EXIT_VIOLATIONS, fail, project_or_fail
     from inferstack.config.loader import InputError
-    from inferstack.policy_check import check_file, render
+    from inferstack.policy_check import check_file, render_chunks
 
     project = project_or_fail()
     try:
         report = check_file(project, input_file, env)
     except InputError as exc:
         fail(exc.message)
-    print(render(report, fmt.value), end="")
+    for chunk in render_chunks(report, fmt.value):
+        sys.stdout.write(chunk)
     raise typer.Exit(EXIT_VIOLATIONS if report.has_mandatory else EXIT_OK)
 
 
