@@ -1,4 +1,9 @@
-"""The `inferstack` command line. Exit codes: 0 ok, 1 mandatory policy violations, 2 invalid input.
+"""The `inferstack` command line.
+
+Exit codes (the contract, README "The inferstack CLI"): 0 ok, 1 mandatory policy violations only,
+2 invalid input or usage (one message naming file, line:column, field, value and fix; no traceback),
+3 internal error (one line naming the file that holds the traceback). `ContractGroup` enforces it for
+every command, so a crash can never read as a policy failure.
 
 JSON output goes to stdout (or --out) and never carries progress; progress shows on a terminal's
 stderr only.
@@ -8,14 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from inferstack.cli_options import EnvOpt, StackOpt, current_project, markup_mode, resolve_env, wrote
 from inferstack.cli_package import package_app
@@ -23,9 +33,58 @@ from inferstack.errors import InputError
 from inferstack.project import Project
 from inferstack.text import plural
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def crash_log_dir() -> Path:
+    """Where internal-error tracebacks go: $INFERSTACK_LOG_DIR, else <tmp>/inferstack."""
+    return Path(os.environ.get("INFERSTACK_LOG_DIR") or Path(tempfile.gettempdir()) / "inferstack")
+
+
+def report_internal_error(exc: BaseException) -> int:
+    """Write the traceback to a private log file and print one line saying where; returns EXIT_INTERNAL.
+
+    The line carries the exception type and the code location, never the exception's message, which
+    may quote input values (secrets included)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    detail = "".join(traceback.format_exception(exc))
+    try:
+        log_dir = crash_log_dir()
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        fd, name = tempfile.mkstemp(prefix=f"crash-{stamp}-", suffix=".log", dir=log_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"inferstack {' '.join(sys.argv[1:])}\n{detail}")
+        where_to = f"the traceback is in {name}"
+    except OSError as log_exc:
+        where_to = f"the traceback could not be written to {crash_log_dir()} ({log_exc.strerror})"
+    err.print(
+        f"internal error: inferstack crashed ({type(exc).__name__}{where}); {where_to}; "
+        "please report it with that file",
+        markup=False,
+    )
+    return EXIT_INTERNAL
+
+
+class ContractGroup(TyperGroup):
+    """The exit-code contract at the boundary: InputError -> 2 with its message, any other exception -> 3."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exits, usage errors (2), aborts: click's own
+            raise
+        except InputError as exc:
+            err.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(EXIT_INPUT) from None
+        except Exception as exc:
+            raise typer.Exit(report_internal_error(exc)) from None
+
 
 app = typer.Typer(
+    cls=ContractGroup,
     name="inferstack",
     help="GPU model serving on AWS with Pulumi: offline preview, guardrails, costs, model packages.",
     invoke_without_command=True,  # bare `inferstack` prints help and exits 0 (see root() below)
@@ -33,7 +92,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=markup_mode(),
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -153,10 +211,13 @@ def preview(
     from inferstack.cli_cost import compare_output, load_base_preview
     from inferstack.config.loader import load_environment
     from inferstack.cost import previous_cost_settings
+    from inferstack.outputs import check_output_file
     from inferstack.preview import has_mandatory_violation, render_markdown, render_text, run_preview, write_output
 
     project, env, stack = target_or_fail(env, stack)
     try:
+        if out is not None:
+            check_output_file(out, project)  # before the preview: a refused --out costs nothing
         base = load_base_preview(compare) if compare is not None else None
         if base is not None:
             from inferstack.prcomment import check_same_environment
@@ -175,7 +236,10 @@ def preview(
         text = render_markdown(result)
     else:
         text = render_text(result, budget_usd=load_environment(project, env).monitoring.budget_monthly_usd)
-    write_output(text, out)
+    try:
+        write_output(text, out)
+    except InputError as exc:
+        fail(exc.message)
     if out is not None:
         wrote(out, f"the {env} {'diff' if base is not None else 'preview'} ({fmt.value})")
     raise typer.Exit(EXIT_VIOLATIONS if has_mandatory_violation(result) else EXIT_OK)
@@ -183,23 +247,31 @@ def preview(
 
 @app.command()
 def render(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the manifests (replaced).")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Directory for the manifests: new, empty, or written by an earlier render."),
+    ],
     env: EnvOpt = None,
     stack: StackOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a non-empty directory render did not write (never project files).")
+    ] = False,
 ) -> None:
     """Write every Kubernetes object the program registers as YAML and validate it against the schemas."""
     from inferstack.config.loader import load_environment
+    from inferstack.outputs import check_output_dir
     from inferstack.preview import run_preview
     from inferstack.render import render as do_render
 
     project, env, _stack = target_or_fail(env, stack)
     try:
+        check_output_dir(out, project, force)  # refuse before spending a preview on it
         environment = load_environment(project, env)
         with progress(f"rendering {env} manifests"):
             result = run_preview(project, env, evaluate_policies=False, estimate_cost=False)
+        report = do_render(result, out, environment.cluster.kubernetes_version, project=project, force=force)
     except InputError as exc:
         fail(exc.message)
-    report = do_render(result, out, environment.cluster.kubernetes_version)
     version = environment.cluster.kubernetes_version
     print(f"wrote {plural(len(report.written), 'manifest')} to {out}")
     print(f"  schema-valid against Kubernetes {version}: {len(report.validated)}")
@@ -225,12 +297,17 @@ _register_pr_comment(app)
 app.add_typer(package_app, name="package")
 
 
-def main() -> None:
-    """Console-script entry point."""
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point; errors outside a command (none known) get the same contract."""
     try:
-        app()
+        app(args=argv, prog_name="inferstack")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+    except InputError as exc:
+        err.print(f"error: {exc.message}", markup=False)
+        sys.exit(EXIT_INPUT)
+    except Exception as exc:
+        sys.exit(report_internal_error(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,19 +27,11 @@ class CostFormat(StrEnum):
 
 def load_base_preview(path: Path) -> dict[str, Any]:
     """A base-branch preview JSON document; InputError naming the file when it is missing or not one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            f"{path} ==> base preview file not found; pass a file written by "
-            "`inferstack preview --format json --out FILE`"
-        ) from None
-    except OSError as exc:
-        raise InputError(f"{path} ==> cannot read the base preview ({exc.strerror})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} ==> not JSON (line {exc.lineno}: {exc.msg}); pass a preview JSON file") from None
+    from inferstack.json_input import read_json  # strict: UTF-8, finite numbers, bounded nesting (issue 13)
+
+    doc = read_json(
+        path, "pass a file written by `inferstack preview --format json --out FILE`", what="base preview file"
+    )
     if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
         raise InputError(
             f"{path} ==> not an inferstack preview document (no 'resources' list); pass a file written "

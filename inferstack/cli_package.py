@@ -6,8 +6,9 @@ boto3's standard chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL); credentials 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -70,6 +71,39 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _clients(environment: Any) -> Any:
+    """boto3 clients for the environment; a malformed endpoint variable is exit 2, not botocore's ValueError.
+
+    The SDKs read AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_<SERVICE>; valid values are "a URL
+    including the scheme and host" (AWS SDKs and Tools Reference Guide, "Service-specific endpoints",
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html, read 2026-12-02). botocore
+    raises a bare ValueError ("Invalid endpoint") for anything else, which used to be a traceback.
+    """
+    from urllib.parse import urlsplit
+
+    from inferstack.packages import aws
+
+    for var in sorted(v for v in os.environ if v == "AWS_ENDPOINT_URL" or v.startswith("AWS_ENDPOINT_URL_")):
+        value = os.environ[var]
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            _ = parts.port  # raises ValueError for a port that is not a number or out of range
+        except ValueError:
+            ok = False
+        if not ok:
+            shown = value.split("@", 1)[-1]  # never echo user:password@
+            shown = shown if len(shown) <= 60 else shown[:60] + "..."
+            _fail(
+                f"{var}={shown!r} ==> not an endpoint URL (scheme http or https, a host, optional port); "
+                f"set it like http://127.0.0.1:5000 or unset {var}"
+            )
+    try:
+        return aws.clients(environment)
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        _fail(f"AWS endpoint configuration ==> {exc}; check AWS_ENDPOINT_URL* and the profile's endpoint_url")
+
+
 def _project() -> Project:
     try:
         return current_project()
@@ -106,11 +140,16 @@ def build_cmd(
     from inferstack.packages.validate import resolve_package
 
     version = _pick_version(version, legacy_v, required=False)
+    if dist is not None and dist.exists() and not dist.is_dir():
+        _fail(f"{dist} ==> --dist is a file; pass a directory for the archives (it is created when missing)")
     try:
         ref = resolve_package(_project(), path)
         result = build_package(ref, version, dist)
     except InputError as exc:
         _fail(exc.message)
+    except OSError as exc:  # e.g. a read-only --dist, or a file where a parent directory should be
+        where = exc.filename or dist or "dist/"
+        _fail(f"{where} ==> cannot write the archive ({exc.strerror}); pass a writable --dist directory")
     print(
         f"built {ref.project.rel(result.path)} ({plural(result.size, 'byte')}, "
         f"{plural(len(result.members), 'entry', 'entries')})"
@@ -134,7 +173,6 @@ def publish_cmd(
 ) -> None:
     """Upload the built archive (SSE-KMS) and register the version as PendingManualApproval."""
     from inferstack.config.loader import load_environment
-    from inferstack.packages.aws import clients
     from inferstack.packages.publish import publish_package
     from inferstack.packages.validate import resolve_package
 
@@ -143,7 +181,7 @@ def publish_cmd(
         project = _project()
         environment = load_environment(project, env)
         ref = resolve_package(project, path)
-        result = publish_package(ref, environment, clients(environment), version, bucket=bucket, kms_key_id=kms_key_id)
+        result = publish_package(ref, environment, _clients(environment), version, bucket=bucket, kms_key_id=kms_key_id)
     except InputError as exc:
         _fail(exc.message)
     print(f"bucket {result.bucket} ({result.bucket_source})")
@@ -169,7 +207,6 @@ def approve_cmd(
 ) -> None:
     """Mark a published version Approved in the environment's model registry."""
     from inferstack.config.loader import load_environment
-    from inferstack.packages.aws import clients
     from inferstack.packages.naming import package_group_name
     from inferstack.packages.registry import approve
 
@@ -179,7 +216,7 @@ def approve_cmd(
         project = _project()
         environment = load_environment(project, env, check_packages=False)
         group = package_group_name(environment.name, name)
-        result = approve(clients(environment), group, name, version, environment.name, note)
+        result = approve(_clients(environment), group, name, version, environment.name, note)
     except InputError as exc:
         _fail(exc.message)
     state = "approved" if result.changed else "already approved"
@@ -190,7 +227,6 @@ def approve_cmd(
 def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, legacy_v: LegacyV = None) -> None:
     """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
     from inferstack.config.loader import load_environment
-    from inferstack.packages.aws import clients
     from inferstack.packages.promote import promote
     from inferstack.packages.validate import resolve_package
 
@@ -200,7 +236,7 @@ def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, leg
         project = _project()
         environment = load_environment(project, env)
         ref = resolve_package(project, name)
-        result = promote(ref, environment, clients(environment), version)
+        result = promote(ref, environment, _clients(environment), version)
     except InputError as exc:
         _fail(exc.message)
     rel = project.rel(result.path)

@@ -8,6 +8,7 @@ Nothing here imports inferstack.cli at module level, so the two modules can impo
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -85,7 +86,7 @@ def policy_check(
     limits apply when there is no environments/<env>.yaml to read overrides from."""
     from inferstack.cli import EXIT_OK, EXIT_VIOLATIONS, fail
     from inferstack.config.loader import InputError
-    from inferstack.policy_check import check_file, render
+    from inferstack.policy_check import check_file, render_chunks
     from inferstack.preview import write_output
 
     try:
@@ -93,8 +94,11 @@ def policy_check(
         report = check_file(project, input_file, env)
     except InputError as exc:
         fail(exc.message)
-    write_output(render(report, fmt.value), out)
-    if out is not None:
+    if out is None:
+        for chunk in render_chunks(report, fmt.value):  # streamed: large audits print as they render
+            sys.stdout.write(chunk)
+    else:
+        write_output("".join(render_chunks(report, fmt.value)), out)
         wrote(out, f"the policy check of {input_file} ({fmt.value})")
     raise typer.Exit(EXIT_VIOLATIONS if report.has_mandatory else EXIT_OK)
 

@@ -16,9 +16,10 @@ costs: its own resources plus the GPU nodes it needs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,9 +138,36 @@ class Context:
     today: datetime.date = field(default_factory=datetime.date.today)
     node_floors: dict[str, tuple[int, str]] = field(default_factory=dict)
     """GPU node group component name (`gpu-<group><region suffix>`) -> (nodes the minimum replicas need, why)."""
+    # Indexes built once, so a lookup per resource stays O(1) and a whole estimate linear in the resource
+    # count (issue 13, class 13: per-resource scans of the whole preview made 50k-resource stacks quadratic).
+    _by_type: dict[str, list[Resource]] = field(default_factory=dict)
+    _position: dict[str, int] = field(default_factory=dict)
+    _indexes: dict[tuple[str, str], dict[Any, list[Resource]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_urn = self.result.by_urn()
+        for i, r in enumerate(self.result.resources):
+            self._by_type.setdefault(r.type, []).append(r)
+            self._position.setdefault(r.urn, i)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return self._by_type.get(type_, [])
+
+    def index(self, type_: str, key: str, of: Callable[[Resource], Iterable[Any]]) -> dict[Any, list[Resource]]:
+        """Resources of `type_` by each hashable value `of(resource)` yields (built once per `key`)."""
+        found = self._indexes.get((type_, key))
+        if found is None:
+            found = self._indexes[(type_, key)] = {}
+            for c in self.of_type(type_):
+                for value in of(c):
+                    with contextlib.suppress(TypeError):  # unhashable values never equal a name
+                        found.setdefault(value, []).append(c)
+        return found
+
+    def in_order(self, resources: Iterable[Resource]) -> list[Resource]:
+        """Distinct resources in preview order (the order the scans this replaces produced)."""
+        unique = {r.urn: r for r in resources}
+        return sorted(unique.values(), key=lambda r: self._position.get(r.urn, 0))
 
     def region_of(self, r: Resource) -> str:
         """The `region` input of the resource's explicit provider, else the environment's primary region."""
@@ -175,16 +203,20 @@ class Context:
     def linked(self, r: Resource, type_: str, name_input: str | None = None, name: Any = None) -> list[Resource]:
         """Resources of `type_` that `r` refers to: by a known name input, then by dependency, then the only
         one under the same parent."""
-        candidates = self.result.of_type(type_)
         if name_input and name:
-            by_name = [c for c in candidates if get(c.inputs, name_input) == name]
+            try:
+                by_name = self.index(type_, f"input:{name_input}", lambda c: [get(c.inputs, name_input)]).get(name, [])
+            except TypeError:  # an unhashable name: compare one by one
+                by_name = [c for c in self.of_type(type_) if get(c.inputs, name_input) == name]
             if by_name:
-                return by_name
-        by_dep = [c for c in candidates if c.urn in r.dependencies]
+                return list(by_name)
+        by_dep = self.in_order(
+            self.by_urn[d] for d in r.dependencies if d in self.by_urn and self.by_urn[d].type == type_
+        )
         if by_dep:
             return by_dep
-        siblings = [c for c in candidates if c.parent == r.parent]
-        return siblings if len(siblings) == 1 else []
+        siblings = self.index(type_, "parent", lambda c: [c.parent]).get(r.parent, [])
+        return list(siblings) if len(siblings) == 1 else []
 
 
 Pricer = Callable[[Context, Resource, str], list[Component]]
@@ -435,7 +467,18 @@ def _scaling_targets(ctx: Context, endpoint: Resource) -> dict[str, Resource]:
     """Autoscaling targets of the endpoint's variants: variant name -> target ('*' when the variant is unknown)."""
     name = get(endpoint.inputs, "name")
     found: dict[str, Resource] = {}
-    for t in ctx.result.of_type("aws:appautoscaling/target:Target"):
+    type_ = "aws:appautoscaling/target:Target"
+
+    def endpoint_name(t: Resource) -> list[Any]:
+        rid = get(t.inputs, "resourceId")
+        parts = rid.split("/") if isinstance(rid, str) else []
+        return [parts[1]] if len(parts) == 4 else []
+
+    # only the targets that can match (by name, dependency or parent), in preview order: O(matches), not O(targets)
+    named = ctx.index(type_, "endpoint-name", endpoint_name).get(name, []) if isinstance(name, str) else []
+    dependents = ctx.index(type_, "dependency", lambda t: t.dependencies).get(endpoint.urn, [])
+    siblings = ctx.index(type_, "parent", lambda t: [t.parent]).get(endpoint.parent, [])
+    for t in ctx.in_order([*named, *dependents, *siblings]):
         if get(t.inputs, "serviceNamespace") != "sagemaker":
             continue
         rid = get(t.inputs, "resourceId")

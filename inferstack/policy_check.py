@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inferstack.config.loader import InputError, Project, load_environment
 from inferstack.engine.model import UNKNOWN, Resource, Secret
+from inferstack.json_input import loads as json_loads
 from inferstack.provenance import describe
 
+# A checkpoint secret: {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": ...} or {..., "plaintext": "<JSON>"}
+# (pulumi/pulumi sdk/go/common/resource/sig/sig.go; pkg/resource/stack/deployment.go DeserializePropertyValue,
+# commit 1b59498, 2026-08-21). Plaintext is kept wrapped in `Secret`; messages are redacted (policy_eval.redact).
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ACCEPTED = (
@@ -56,20 +61,27 @@ class CheckReport:
         }
 
 
-def _from_checkpoint_value(value: Any) -> Any:
+def _from_checkpoint_value(value: Any, where: str = "") -> Any:
+    """Checkpoint secrets as `Secret` (plaintext decoded), converting the parsed document in place."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            if "plaintext" in value:
-                try:
-                    return Secret(_from_checkpoint_value(json.loads(value["plaintext"])))
-                except (TypeError, ValueError):
+            if isinstance(value.get("plaintext"), str):
+                try:  # the plaintext is JSON; a malformed one stays an unknown secret (never echoed)
+                    return Secret(_from_checkpoint_value(json_loads(value["plaintext"], where, ACCEPTED), where))
+                except InputError:
                     return Secret(UNKNOWN)
             if "value" in value:
-                return Secret(_from_checkpoint_value(value["value"]))
+                return Secret(_from_checkpoint_value(value["value"], where))
             return Secret(UNKNOWN)  # encrypted with the stack's secrets provider
-        return {k: _from_checkpoint_value(v) for k, v in value.items()}
+        for k, v in value.items():  # in place: a 50k-resource checkpoint is not copied (issue 13, class 13)
+            if isinstance(v, dict | list):
+                value[k] = _from_checkpoint_value(v, where)
+        return value
     if isinstance(value, list):
-        return [_from_checkpoint_value(v) for v in value]
+        for i, v in enumerate(value):
+            if isinstance(v, dict | list):
+                value[i] = _from_checkpoint_value(v, where)
+        return value
     return value
 
 
@@ -89,31 +101,74 @@ def _name_of(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+def _kind(value: Any) -> str:
+    """What a value is, for messages (never the value itself: it may be a secret)."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _entry(r: Any, at: str, where: str) -> dict[str, Any]:
+    """The checked fields of one resource entry; InputError naming the field, what it is and the fix."""
+    fix = "re-export the stack with `pulumi stack export --file state.json` or regenerate the preview JSON"
+    if not isinstance(r, dict):
+        raise InputError(f"{where} ==> at {at} ==> must be an object, got {_kind(r)}; {fix}")
+    for key in ("urn", "type"):
+        if key not in r:
+            raise InputError(f"{where} ==> at {at} ==> has no {key}; {ACCEPTED}")
+    checked: dict[str, Any] = {}
+    for key, required in (("urn", True), ("type", True), ("parent", False), ("provider", False)):
+        value = r.get(key)
+        if value is None and not required:
+            checked[key] = None
+        elif not isinstance(value, str) or not value:
+            raise InputError(f"{where} ==> at {at}.{key} ==> must be a non-empty string, got {_kind(value)}; {fix}")
+        else:
+            checked[key] = value
+    if not checked["urn"].startswith("urn:pulumi:"):
+        shown = checked["urn"][:60]
+        raise InputError(f"{where} ==> at {at}.urn ==> {shown!r} is not a Pulumi URN (urn:pulumi:...); {fix}")
+    inputs = r.get("inputs")
+    if inputs is not None and not isinstance(inputs, dict):
+        raise InputError(f"{where} ==> at {at}.inputs ==> must be an object, got {_kind(inputs)}; {fix}")
+    checked["inputs"] = inputs or {}
+    deps = r.get("dependencies")
+    if deps is not None and (not isinstance(deps, list) or not all(isinstance(d, str) for d in deps)):
+        raise InputError(f"{where} ==> at {at}.dependencies ==> must be a list of URN strings; {fix}")
+    checked["dependencies"] = list(deps or [])
+    custom = r.get("custom")
+    if custom is not None and not isinstance(custom, bool):
+        raise InputError(f"{where} ==> at {at}.custom ==> must be true or false, got {_kind(custom)}; {fix}")
+    checked["custom"] = custom
+    name = r.get("name")
+    checked["name"] = name if isinstance(name, str) and name else _name_of(checked["urn"])
+    return checked
+
+
 def parse_document(doc: Any, where: str) -> tuple[str, str | None, list[Resource]]:
     """(format, stack or environment named in the file, resources); InputError for anything else."""
     if isinstance(doc, dict) and isinstance(doc.get("deployment"), dict) and "version" in doc:
         if doc["version"] != 3:
+            version = doc["version"] if isinstance(doc["version"], int | float) else _kind(doc["version"])
             raise InputError(
-                f"{where} ==> checkpoint version {doc['version']!r} is not supported; export it with a current "
-                f"Pulumi CLI (version 3); {ACCEPTED}"
+                f"{where} ==> checkpoint version {version!r} is not supported; export it with a "
+                f"current Pulumi CLI (version 3); {ACCEPTED}"
             )
         raw = doc["deployment"].get("resources") or []
         if not isinstance(raw, list):
-            raise InputError(f"{where} ==> deployment.resources is not a list; {ACCEPTED}")
+            raise InputError(f"{where} ==> at deployment.resources ==> is not a list; {ACCEPTED}")
         resources = []
         for i, r in enumerate(raw):
-            if not isinstance(r, dict) or "urn" not in r or "type" not in r:
-                raise InputError(f"{where} ==> deployment.resources[{i}] has no urn/type; {ACCEPTED}")
+            e = _entry(r, f"deployment.resources[{i}]", where)
             resources.append(
                 Resource(
-                    urn=r["urn"],
-                    type=r["type"],
-                    name=_name_of(r["urn"]),
-                    parent=r.get("parent"),
-                    custom=bool(r.get("custom", False)),
-                    provider=r.get("provider"),
-                    dependencies=list(r.get("dependencies") or []),
-                    inputs=_from_checkpoint_value(r.get("inputs") or {}),
+                    urn=e["urn"],
+                    type=e["type"],
+                    name=_name_of(e["urn"]),
+                    parent=e["parent"],
+                    custom=bool(e["custom"]),
+                    provider=e["provider"],
+                    dependencies=e["dependencies"],
+                    inputs=_from_checkpoint_value(e["inputs"], where),
                 )
             )
         stack = resources[0].urn.split("::", 1)[0].rsplit(":", 1)[-1] if resources else None
@@ -121,41 +176,30 @@ def parse_document(doc: Any, where: str) -> tuple[str, str | None, list[Resource
     if isinstance(doc, dict) and "schema_version" in doc and isinstance(doc.get("resources"), list):
         resources = []
         for i, r in enumerate(doc["resources"]):
-            if not isinstance(r, dict) or "urn" not in r or "type" not in r:
-                raise InputError(f"{where} ==> resources[{i}] has no urn/type; {ACCEPTED}")
-            provider = r.get("provider")
+            e = _entry(r, f"resources[{i}]", where)
+            provider = e["provider"]
             resources.append(
                 Resource(
-                    urn=r["urn"],
-                    type=r["type"],
-                    name=r.get("name") or _name_of(r["urn"]),
-                    parent=r.get("parent"),
-                    custom=bool(r.get("custom", True)),
+                    urn=e["urn"],
+                    type=e["type"],
+                    name=e["name"],
+                    parent=e["parent"],
+                    custom=True if e["custom"] is None else e["custom"],
                     provider=f"{provider}::id" if provider else None,
-                    dependencies=list(r.get("dependencies") or []),
-                    inputs=_from_preview_value(r.get("inputs") or {}),
+                    dependencies=e["dependencies"],
+                    inputs=_from_preview_value(e["inputs"]),
                 )
             )
-        return "inferstack-preview", doc.get("environment") or doc.get("stack"), resources
+        named = doc.get("environment") or doc.get("stack")
+        return "inferstack-preview", named if isinstance(named, str) else None, resources
     raise InputError(f"{where} ==> not a recognised document; {ACCEPTED}")
 
 
 def read_document(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path} ==> file not found; {ACCEPTED}") from None
-    except OSError as exc:
-        raise InputError(f"{path} ==> cannot be read ({exc.strerror})") from None
-    if not text.strip():
-        raise InputError(f"{path} ==> the file is empty; {ACCEPTED}")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path} ==> not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); the file may be "
-            f"truncated; {ACCEPTED}"
-        ) from None
+    """The parsed input file; InputError for unreadable, non-UTF-8, non-finite or too deeply nested JSON."""
+    from inferstack.json_input import read_json
+
+    return read_json(path, ACCEPTED)
 
 
 def check_file(project: Project | None, path: Path, env_name: str | None = None) -> CheckReport:
@@ -176,25 +220,23 @@ def check_file(project: Project | None, path: Path, env_name: str | None = None)
                 f"--env {env!r} ==> outside a project only the built-in environments are known: {', '.join(ENVS)}; "
                 "pick one or pass --project DIR"
             )
-    else:
-        try:
-            environment = load_environment(project, env, check_packages=False)
-        except InputError:
-            if env_name is not None and env_name not in ENVS:
-                raise
+    elif (project.environments_dir / f"{env}.yaml").exists() or env not in ENVS:
+        # an environment file that exists must load: a broken one is an error (exit 2), never a silent
+        # fallback to the pack defaults
+        environment = load_environment(project, env, check_packages=False)
+    # else: no file for this stack: the packs' per-environment defaults apply
     try:
         config = pack_config(environment)
     except PolicyConfigError as exc:
         raise InputError(f"environments/{env}.yaml ==> {exc}") from None
     rules = all_rules()
     audited = [r for r in resources if r.type != "pulumi:pulumi:Stack"]
-    evaluated = [r for r in audited if any(rule.applies_to(r.type) for rule in rules)]
+    types = {r.type for r in audited}  # rule lookups once per type, not per resource
+    covered = {t for t in types if any(rule.applies_to(t) for rule in rules)}
+    with_rules = {t for t in types if any(rule.names_type(t) for rule in rules)}
+    evaluated = [r for r in audited if r.type in covered]
     bare = Counter(
-        r.type
-        for r in audited
-        if r.custom
-        and not r.type.startswith("pulumi:providers:")
-        and not any(rule.names_type(r.type) for rule in rules)
+        r.type for r in audited if r.custom and not r.type.startswith("pulumi:providers:") and r.type not in with_rules
     )
     violations = evaluate_resources(resources, config)
     if project is not None and not isinstance(environment, str):
@@ -211,6 +253,16 @@ def check_file(project: Project | None, path: Path, env_name: str | None = None)
         types_without_rules=sorted(bare),
         violations=violations,
     )
+
+
+def render_chunks(report: CheckReport, fmt: str) -> Iterator[str]:
+    """The output in pieces, so 100k violations are never one list of small strings plus one large string
+    (json.dumps with indent joins its pure-Python encoder's chunks in memory); same text as `render`."""
+    if fmt == "json":
+        yield from json.JSONEncoder(indent=2).iterencode(report.to_json())
+        yield "\n"
+    else:
+        yield render(report, fmt)
 
 
 def render(report: CheckReport, fmt: str) -> str:

@@ -258,7 +258,6 @@ def write_output(text: str, out: Path | None) -> None:
     if out is None:
         print(text, end="")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    from inferstack.outputs import write_file  # refuses directories, symlinks and project files (issue 13)
+
+    write_file(text, out)

@@ -4,8 +4,6 @@ file each, validated against the environment's Kubernetes version with kubernete
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,9 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
+from inferstack.config.loader import Project
 from inferstack.engine.model import PreviewResult, Resource, to_plain
+from inferstack.outputs import replace_dir
 
 # Helm releases are rendered by Helm at deploy time; the offline preview lists them, never templates them.
 NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml/")
@@ -55,12 +55,24 @@ def _filename(manifest: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", "_".join(parts)).lower() + ".yaml"
 
 
-def render(result: PreviewResult, out_dir: Path, kubernetes_version: str) -> RenderReport:
-    """Write and validate every manifest. The directory is replaced only when everything was written."""
+def render(
+    result: PreviewResult,
+    out_dir: Path,
+    kubernetes_version: str,
+    *,
+    project: Project | None = None,
+    force: bool = False,
+) -> RenderReport:
+    """Write and validate every manifest into a staging directory next to `out_dir`, then swap it in.
+
+    `out_dir` must be new, empty, or a directory an earlier render wrote (inferstack.outputs explains the
+    rules; `force` replaces any other directory that is not part of the project). InputError when refused.
+    """
     report = RenderReport()
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out_dir.parent if out_dir.parent.exists() else None))
-    try:
+
+    def populate(staging: Path) -> list[str]:
         seen: dict[str, int] = {}
+        names: list[str] = []
         for res in result.resources:
             if not res.type.startswith("kubernetes:") or not res.custom:
                 continue
@@ -74,8 +86,8 @@ def render(result: PreviewResult, out_dir: Path, kubernetes_version: str) -> Ren
             seen[name] = seen.get(name, 0) + 1
             if seen[name] > 1:  # same object name in another region's cluster
                 name = name.replace(".yaml", f".{seen[name]}.yaml")
-            path = staging / name
-            path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+            (staging / name).write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+            names.append(name)
             final = out_dir / name
             report.written.append(final)
             try:
@@ -85,13 +97,9 @@ def render(result: PreviewResult, out_dir: Path, kubernetes_version: str) -> Ren
                 report.not_schema_checked.append((final, f"{manifest['apiVersion']}/{manifest['kind']}"))
             except kubernetes_validate.ValidationError as exc:
                 report.invalid.append((final, _short(exc)))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        return names
+
+    replace_dir(out_dir, populate, project=project, force=force)
     return report
 
 

@@ -149,7 +149,7 @@ def test_compare_with_a_file_that_is_not_a_preview_is_an_input_error(tmp_path):
     bad.write_text("{oops", encoding="utf-8")
     result = runner.invoke(app, ["preview", "--env", "dev", "--compare", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad} ==> not JSON" in result.output
+    assert f"{bad}:1:2 ==> not valid JSON" in result.output  # file:line:col (issue 13 strict JSON input)
 
 
 def test_long_tables_are_cut_with_a_count_so_the_comment_fits_github(pair):

@@ -76,7 +76,7 @@ def test_preview_json_with_a_public_eks_endpoint_trips_exactly_that_policy(tmp_p
     ("content", "expected"),
     [
         ('{"hello": "world"}', "not a recognised document; accepted formats:"),
-        ('{"version": 3, "deployment": {"resources": [', "not valid JSON (line 1, column"),
+        ('{"version": 3, "deployment": {"resources": [', ":1:45 ==> not valid JSON ("),
         ("", "the file is empty; accepted formats:"),
         ('{"version": 2, "deployment": {"resources": []}}', "checkpoint version 2 is not supported"),
     ],

@@ -8,6 +8,7 @@ never read a value they do not need, so a rule only stops on an unknown it actua
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _DictProxy, _is_unknown
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _is_unknown
 
 ENVS = ("dev", "staging", "prod")
 Pack = Literal["security", "cost"]
@@ -267,13 +268,56 @@ def attached(resources: Sequence[Any], target: Any, side_type: str, key: str = "
     resources whose `bucket` input is the bucket's name, so bucket rules join them here.
     """
     name = get(target.props, key)
-    out = []
-    for r in resources:
-        if r.resource_type != side_type:
+    by_dep, by_key, sides, unknown = _attachment_index(resources, side_type, key)
+    if name is not None:
+        for r, exc in unknown:  # the scan this replaces read these keys (and stopped) unless r depends on target
+            if not any(d is target for d in r.dependencies):
+                raise exc
+    try:
+        named = by_key.get(name, []) if name is not None else []
+    except TypeError:  # an unhashable name: compare one by one, as before
+        named = [(i, r) for i, r in enumerate(sides) if get(r.props, key) == name]
+    found = dict(by_dep.get(id(target), []))
+    found.update(named)
+    return [r for _, r in sorted(found.items(), key=lambda item: item[0])]
+
+
+_Index = tuple[
+    dict[int, list[tuple[int, Any]]], dict[Any, list[tuple[int, Any]]], list[Any], list[tuple[Any, Exception]]
+]
+_ATTACHMENTS: dict[tuple[str, str], tuple[Sequence[Any], _Index]] = {}
+
+
+def _attachment_index(resources: Sequence[Any], side_type: str, key: str) -> _Index:
+    """(side resources by id of each resource they depend on, by their `key` input, all of them, those whose
+    `key` is unknown with the error reading it), built once per stack (issue 13, class 13: scanning every
+    resource for every bucket made `policy check` quadratic). Positions keep the stack's order."""
+    cached = _ATTACHMENTS.get((side_type, key))
+    if cached is not None and cached[0] is resources:
+        return cached[1]
+    sides = [r for r in resources if r.resource_type == side_type]
+    by_dep: dict[int, list[tuple[int, Any]]] = {}
+    by_key: dict[Any, list[tuple[int, Any]]] = {}
+    unknown: list[tuple[Any, Exception]] = []
+    for i, r in enumerate(sides):
+        for d in r.dependencies:
+            by_dep.setdefault(id(d), []).append((i, r))
+        try:
+            value = get(r.props, key)
+        except UnknownValueError as exc:
+            unknown.append((r, exc))
             continue
-        if any(d is target for d in r.dependencies) or (name is not None and get(r.props, key) == name):
-            out.append(r)
-    return out
+        if value is not None:
+            with contextlib.suppress(TypeError):  # unhashable: never equal to a hashable name
+                by_key.setdefault(value, []).append((i, r))
+    index = (by_dep, by_key, sides, unknown)
+    _ATTACHMENTS[(side_type, key)] = (resources, index)
+    return index
+
+
+def clear_stack_caches() -> None:
+    """Drop the per-stack indexes (the offline evaluator calls this after each stack)."""
+    _ATTACHMENTS.clear()
 
 
 def is_blank(obj: Any, key: str) -> bool:

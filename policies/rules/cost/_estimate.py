@@ -21,6 +21,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_OFFLINE: dict[str, tuple[Sequence[Any], Sequence[Any]]] = {}
+
+
+def use_offline_resources(policy_resources: Sequence[Any], resources: Sequence[Any]) -> None:
+    """The offline evaluator (inferstack.policy_eval) hands over the inferstack Resources behind the
+    PolicyResources it passes to stack policies, so the estimate prices those instead of converting 50k
+    resources back (issue 13, class 13: memory). Under the Pulumi engine nothing is registered."""
+    _OFFLINE["stack"] = (policy_resources, resources)
+
+
+def forget_offline_resources() -> None:
+    _OFFLINE.clear()
+
+
 def monthly_estimate(resources: Sequence[Any], environment: str) -> dict[str, float] | None:
     """{"baseline": USD, "peak": USD}, or None when the cost model is not installed next to the packs."""
     try:
@@ -29,6 +43,10 @@ def monthly_estimate(resources: Sequence[Any], environment: str) -> dict[str, fl
     except ImportError:
         return None
     converted = []
+    offline = _OFFLINE.get("stack")
+    if offline is not None and offline[0] is resources:
+        converted = list(offline[1])  # the evaluator's own resources: no second copy of a large stack
+        resources = ()
     for r in resources:
         converted.append(
             Resource(
