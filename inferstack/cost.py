@@ -16,8 +16,8 @@ costs: its own resources plus the GPU nodes it needs.
 
 from __future__ import annotations
 
-import datetime
 import contextlib
+import datetime
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
