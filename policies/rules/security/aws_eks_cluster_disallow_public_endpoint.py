@@ -22,7 +22,10 @@ META = RuleMeta(
     pack="security", levels="MMM", anchors=("CKV_AWS_38", "CKV_AWS_39", "FSBP EKS.1"), resource_types=(RESOURCE_TYPE,)
 )
 _IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
-_EVERYWHERE = {4: ipaddress.IPv4Network("0.0.0.0/0"), 6: ipaddress.IPv6Network("::/0")}
+_EVERYWHERE: dict[int, ipaddress.IPv4Network | ipaddress.IPv6Network] = {
+    4: ipaddress.IPv4Network("0.0.0.0/0"),
+    6: ipaddress.IPv6Network("::/0"),
+}
 
 
 def parse_cidrs(entries: Iterable[Any]) -> tuple[list[ipaddress.IPv4Network | ipaddress.IPv6Network], list[str]]:
@@ -48,11 +51,14 @@ def parse_cidrs(entries: Iterable[Any]) -> tuple[list[ipaddress.IPv4Network | ip
 
 def covered_families(networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> list[str]:
     """The address families ("0.0.0.0/0", "::/0") whose every address the networks admit together."""
+    networks = list(networks)
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
     out = []
-    for version, everywhere in _EVERYWHERE.items():
-        family = [n for n in networks if n.version == version]
-        if family and list(ipaddress.collapse_addresses(family)) == [everywhere]:  # type: ignore[arg-type]
-            out.append(str(everywhere))
+    if v4 and list(ipaddress.collapse_addresses(v4)) == [_EVERYWHERE[4]]:
+        out.append(str(_EVERYWHERE[4]))
+    if v6 and list(ipaddress.collapse_addresses(v6)) == [_EVERYWHERE[6]]:
+        out.append(str(_EVERYWHERE[6]))
     return out
 
 
