@@ -94,3 +94,30 @@ def test_publish_reads_the_drift_baseline_and_its_dataset_strictly(proj: Path, e
     with pytest.raises(InputError, match=re.escape(f"cannot read the baseline dataset: {csv_path}")) as caught:
         read_rows(csv_path, columns)
     assert SAYS[encoding] in caught.value.message
+
+
+# -- found by the fuzz test: an in-process preview ran the stack program of the first project it imported ------
+
+
+def test_previews_of_two_project_copies_in_one_process_each_read_their_own_files(tmp_path: Path) -> None:
+    """`stacks/__main__.py` imports `stacks.program`, whose ROOT is where `stacks` was first imported from: a
+    second project previewed in the same process (the test suite, the fuzz test, any library caller) used to
+    load the first project's environment files, or fail with "known environments: none" once it was deleted."""
+    from inferstack.preview import run_preview
+    from inferstack.project import Project
+
+    def project(name: str, zone: str) -> Project:
+        root = tmp_path / name
+        root.mkdir()
+        copy_project(root)
+        env = root / "environments" / "dev.yaml"
+        env.write_text(env.read_text(encoding="utf-8").replace("inference.example.com", zone), encoding="utf-8")
+        return Project(root)
+
+    def certificates(project: Project) -> set[str]:
+        result = run_preview(project, "dev", evaluate_policies=False, estimate_cost=False)
+        return {r.inputs["domainName"] for r in result.resources if r.name == "api-cert"}
+
+    first, second = project("one", "one.example.com"), project("two", "two.example.com")
+    assert certificates(first) == {"*.dev.one.example.com"}
+    assert certificates(second) == {"*.dev.two.example.com"}
