@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, fmt_num, get, has, is_true, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, fmt_num, get, has, is_true, items, resource_policy
 
 RESOURCE_TYPE = "aws:eks/cluster:Cluster"
 META = RuleMeta(
