@@ -152,7 +152,7 @@ def _text_mutation(rng: random.Random, family: str, text: str) -> tuple[str, str
         if not places:
             return None
         i, m = rng.choice(places)
-        depth = rng.choice([200, 900, 1500, 5000])
+        depth = rng.choice([200, 900, 1500, 3000])
         nest = "[" * depth + "]" * depth if rng.random() < 0.5 else "{a: " * depth + "1" + "}" * depth
         _replace_value(lines, i, m, nest)
         return "\n".join(lines), f"line {i + 1}: {m['key']} -> {depth} levels of flow nesting"

@@ -121,3 +121,11 @@ def test_previews_of_two_project_copies_in_one_process_each_read_their_own_files
     first, second = project("one", "one.example.com"), project("two", "two.example.com")
     assert certificates(first) == {"*.dev.one.example.com"}
     assert certificates(second) == {"*.dev.two.example.com"}
+
+
+def test_render_out_under_a_file_is_refused_before_the_preview_naming_the_file(proj: Path) -> None:
+    (proj / "notes.txt").write_text("keep", encoding="utf-8")
+    code, err = _run("render", "--env", "dev", "--out", "notes.txt/rendered")
+    assert code == 2, err
+    assert "notes.txt/rendered ==> refusing to write there: it would go inside notes.txt, which is a file" in err, err
+    assert (proj / "notes.txt").read_text(encoding="utf-8") == "keep"
