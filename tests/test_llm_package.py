@@ -221,3 +221,10 @@ def test_a_triton_package_on_an_llm_target_is_refused(workspace: Path) -> None:
         "the LLM targets (vllm-eks, sagemaker-llm) serve kind: llm packages, use triton-eks, sagemaker or "
         "sagemaker-async\n"
     ) in result.stderr
+
+
+def test_an_llm_config_path_outside_the_package_is_refused(workspace: Path) -> None:
+    path = workspace / "model_packages" / "tiny-llama" / "model.yaml"
+    path.write_text(path.read_text().replace("weights: local\n", "weights: local\nconfig: ../fraud-scorer/x.json\n"))
+    with pytest.raises(InputError, match=r"at config\n  ==> '../fraud-scorer/x.json' leaves the package"):
+        load_package(Project(workspace), "tiny-llama")

@@ -244,13 +244,23 @@ def load_package(project: Project, name: str) -> ModelPackage | LlmPackage:
     return pkg
 
 
-def _check_package_paths(project: Project, path: Path, pkg: ModelPackage, node: yaml.Node | None) -> None:
+def _check_package_paths(project: Project, path: Path, pkg: ModelPackage | LlmPackage, node: yaml.Node | None) -> None:
     """Paths the manifest names that leave the package (inferstack/packages/paths.py), before any is read."""
-    from inferstack.packages.paths import manifest_problems
+    from inferstack.packages.paths import escape, manifest_problems
 
     lines = []
     rel = project.rel(path)
-    for field, message, shown in manifest_problems(path.parent, pkg, project.rel):
+    problems: list[tuple[str | None, str, str | None]] = []
+    if isinstance(pkg, LlmPackage):  # LLM packages (issue 16) name one file: config
+        outside = escape(path.parent, pkg.config)
+        if outside is not None:
+            problems.append(
+                ("config", f"{pkg.config!r} leaves the package (it resolves to {outside}); copy the model's "
+                 "config.json into the package directory and name it relative to it", None)
+            )  # fmt: skip
+    else:
+        problems = manifest_problems(path.parent, pkg, project.rel)
+    for field, message, shown in problems:
         if field is None:
             lines.append(f"{shown} ==> {message}")
             continue
