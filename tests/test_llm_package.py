@@ -228,3 +228,31 @@ def test_an_llm_config_path_outside_the_package_is_refused(workspace: Path) -> N
     path.write_text(path.read_text().replace("weights: local\n", "weights: local\nconfig: ../fraud-scorer/x.json\n"))
     with pytest.raises(InputError, match=r"at config\n  ==> '../fraud-scorer/x.json' leaves the package"):
         load_package(Project(workspace), "tiny-llama")
+
+
+def test_package_validate_checks_an_llm_package_and_plans_its_deployments(workspace: Path) -> None:
+    result = CliRunner().invoke(app, ["package", "validate", "model_packages/tiny-llama"])
+    assert result.exit_code == 0, result.stderr
+    assert "  ok  safetensors headers (model.safetensors): 107,072 parameters (BF16 107,072), 214,144 bytes" in (
+        result.stdout
+    )
+    assert result.stdout.endswith("ok: tiny-llama is valid (LLM package)\n")
+    staging = workspace / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("deployments:\n", "deployments:" + LLM_DEPLOYMENT, 1))
+    refused = CliRunner().invoke(app, ["package", "validate", "llama-3-1-70b-instruct"])
+    assert refused.exit_code == 2
+    assert "at deployments[0].llm.max_model_len (llama-3-1-70b-instruct)" in refused.stderr
+    assert "= 10.00 GiB + overhead 1 x 1.5 GiB = 142.92 GiB required > 21.60 GiB available" in refused.stderr
+    fits = LLM_DEPLOYMENT.replace("llama-3-1-70b-instruct", "llama-3-1-8b-instruct")
+    staging.write_text(staging.read_text().replace(LLM_DEPLOYMENT, fits, 1))
+    ok = CliRunner().invoke(app, ["package", "validate", "llama-3-1-8b-instruct"])
+    assert ok.exit_code == 0, ok.stderr
+    assert "  ok  environments/staging.yaml: TP 1 on g6.xlarge: weights 14.96 GiB" in ok.stdout
+
+
+def test_package_validate_refuses_weights_whose_dtype_differs_from_the_declared_precision(workspace: Path) -> None:
+    path = workspace / "model_packages" / "tiny-llama" / "model.yaml"
+    path.write_text(path.read_text().replace("precision: bf16", "precision: fp16"))
+    result = CliRunner().invoke(app, ["package", "validate", "tiny-llama"])
+    assert result.exit_code == 2
+    assert "at serving.precision\n  ==> precision fp16 but the safetensors hold BF16 107,072" in result.stderr
