@@ -366,7 +366,8 @@ def test_cluster_autoscaler_chart_follows_the_kubernetes_minor() -> None:
 
 
 def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
-    (rule,) = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    rules = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    (rule,) = [r for r in rules if r["name"]["as"] == TRITON_QUEUE_TIME_METRIC]
     assert rule["name"]["as"] == TRITON_QUEUE_TIME_METRIC == "avg_time_queue_us"
     # Counters: increase() (handles resets), never delta() (for gauges).
     expected = (
@@ -376,6 +377,19 @@ def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
     query = rule["metricsQuery"].replace("{<<.LabelMatchers>>}", "")
     assert query == expected
     assert "delta(" not in rule["metricsQuery"]
+
+
+def test_prometheus_adapter_serves_the_vllm_gauges_per_pod_for_the_llm_hpa() -> None:
+    without = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    assert [r["name"]["as"] for r in without] == [TRITON_QUEUE_TIME_METRIC]  # only what the cluster serves
+    rules = release(build_addons(llm_autoscaling=True), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    by_name = {r["name"]["as"]: r for r in rules}
+    waiting, kv = by_name["vllm_num_requests_waiting"], by_name["vllm_kv_cache_usage_perc"]
+    assert waiting["seriesQuery"] == 'vllm:num_requests_waiting{namespace!="",pod!=""}'
+    assert waiting["metricsQuery"] == "sum(vllm:num_requests_waiting{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    assert kv["metricsQuery"] == "max(vllm:kv_cache_usage_perc{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    for r in (waiting, kv):
+        assert r["resources"]["overrides"] == {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
 
 
 def test_cluster_autoscaler_is_gpu_aware() -> None:
