@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import email
 import json
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 
 from inferstack.catalog import EC2_TYPES
 from inferstack.components.cluster_addons import TRITON_QUEUE_TIME_METRIC, ClusterAddons
@@ -56,6 +59,26 @@ def as_list(value: str | list[str]) -> list[str]:
 def test_gpu_nodes_are_tainted_so_cpu_pods_stay_off() -> None:
     group = build_gpu_group().one("aws:eks/nodeGroup:NodeGroup")
     assert group.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+
+
+def test_local_nvme_raid0_puts_a_nodeadm_raid0_node_config_in_the_user_data() -> None:
+    assert "userData" not in build_gpu_group().one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    lt = build_gpu_group(local_nvme_raid0=True).one("aws:ec2/launchTemplate:LaunchTemplate")
+    message = email.message_from_string(base64.b64decode(lt.inputs["userData"]).decode("utf-8"))
+    assert message.is_multipart()
+    (part,) = message.get_payload()
+    assert part.get_content_type() == "application/node.eks.aws"
+    config = yaml.safe_load(part.get_payload())
+    assert config == {
+        "apiVersion": "node.eks.aws/v1alpha1",
+        "kind": "NodeConfig",
+        "spec": {"instance": {"localStorage": {"strategy": "RAID0"}}},
+    }
+
+
+def test_local_nvme_raid0_is_refused_on_bottlerocket() -> None:
+    with pytest.raises(ValueError, match=r"local_nvme_raid0 needs ami_type AL2023_x86_64_NVIDIA"):
+        build_gpu_group(local_nvme_raid0=True, ami_type="BOTTLEROCKET_x86_64_NVIDIA")
 
 
 def test_gpu_launch_template_requires_imdsv2_with_hop_limit_one_and_no_public_ip() -> None:
