@@ -11,8 +11,6 @@ the names the component has always used, so factoring them out changed no URN. W
   when a domain or certificate is given), listener rule and the CloudWatch alarm on healthy hosts.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass

@@ -31,8 +31,6 @@ from the LLM cold-start budget (image pull + weights streamed at a documented S3
 `inferstack.coldstart`); the Deployment's progress deadline adds the image pull.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, NotRequired
