@@ -16,11 +16,12 @@ from tests.test_config_errors import ROOT, edit, pos, run
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's inputs in a temp dir, as the current directory."""
+    """A copy of the project's inputs (and a link to its stack program) in a temp dir, as the current directory."""
     for name in ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]:
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "environments", tmp_path / "environments")
     shutil.copytree(ROOT / "model_packages", tmp_path / "model_packages")
+    (tmp_path / "stacks").symlink_to(ROOT / "stacks")  # the program preview runs (read only)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

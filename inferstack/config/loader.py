@@ -488,10 +488,40 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
         raise InputError(
             f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal"
         )
+    _check_policies(env, rel, node)
     if check_packages:
         _check_deployments(project, env, rel, node)
         _check_capacity(project, env, rel, node)
     return env
+
+
+def _located(rel: str, node: yaml.Node | None, loc: tuple[int | str, ...], message: str) -> str:
+    """`file:line:col ==> at field\n  ==> message`, at the deepest node of `loc` the file has."""
+    target = None
+    for n in range(len(loc), 0, -1):
+        target = _node_at(node, loc[:n])
+        if target is not None:
+            break
+    where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
+    return f"{where} ==> at {_fmt_loc(loc)}\n  ==> {message}"
+
+
+def _check_policies(env: Environment, rel: str, node: yaml.Node | None) -> None:
+    """`policies.*` through the same pack_config that preview, policy-config and policy check use (issue 13,
+    class 7): unknown policy names (with the closest registered one), unknown settings, types and ranges."""
+    if not env.policies.enforcement and not env.policies.config:
+        return  # nothing of the file's own to check: the packs' defaults are tested with the packs
+    from policies.config import PolicyConfigError, pack_config
+
+    try:
+        pack_config(env)
+    except PolicyConfigError as exc:
+        loc = exc.loc or ("policies",)
+        key_node = _key_node_at(node, loc) if exc.at_key else None  # an unknown name: point at the name
+        if key_node is not None:
+            where = f"{rel}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+            raise InputError(f"{where} ==> at {_fmt_loc(loc)}\n  ==> {_cut(str(exc))}") from None
+        raise InputError(_located(rel, node, loc, _cut(str(exc)))) from None
 
 
 def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
