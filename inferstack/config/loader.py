@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferstack.config.environment import ENV_NAMES, Environment
+from inferstack.config.environment import ENV_NAMES, Environment, FieldError
 from inferstack.config.model_package import ModelPackage
 
 # InputError, Project and find_project live in light modules (no pydantic), so the CLI can catch input
@@ -427,7 +427,12 @@ def _validation_message(exc: ValidationError, model: type[BaseModel], rel: str, 
     errors = exc.errors()
     for err in errors[:MAX_ERRORS]:
         loc = tuple(err["loc"])
-        target = _key_node_at(node, loc) if err["type"] == "extra_forbidden" else _node_at(node, loc)
+        at_key = err["type"] == "extra_forbidden"
+        problem = (err.get("ctx") or {}).get("error")
+        if isinstance(problem, FieldError):  # a rule about a field below the validated value: point there
+            loc, at_key = (*loc, *problem.loc), problem.at_key
+            err = {**err, "loc": loc}
+        target = _key_node_at(node, loc) if at_key else _node_at(node, loc)
         if target is None and loc:
             target = _node_at(node, loc[:-1])
         where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
@@ -569,6 +574,17 @@ def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.
                 f"{vwhere} ==> at deployments[{i}].version\n  ==> {dep.model} version {dep.version} does not exist; "
                 f"available versions: {', '.join(map(str, versions)) or 'none'}; pin one of them"
             )
+        canary = dep.rollout.canary_version
+        if canary is not None and (canary == dep.version or canary not in versions):
+            loc = ("deployments", i, "rollout", "canary_version")
+            why = (
+                f"canary_version {canary} equals the pinned version (deployments[{i}].version); set the new "
+                "version as canary_version, or remove it to promote"
+                if canary == dep.version
+                else f"canary_version {canary} does not exist in {dep.model}; available versions: "
+                f"{', '.join(map(str, versions)) or 'none'}; pick one of them other than {dep.version}"
+            )
+            raise InputError(_located(rel, node, loc, why))
 
 
 def load_all(project: Project) -> tuple[dict[str, Environment], dict[str, ModelPackage], list[str]]:
