@@ -9,8 +9,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.eks_cluster import irsa_role
-from components.versions import (
+from inferstack.components.eks_cluster import irsa_role
+from inferstack.components.versions import (
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
     DEFAULT_KUBERNETES_VERSION,
     EKS_ADDON_VERSIONS,

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
+from inferstack.components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 REQUIRED_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator")

@@ -7,8 +7,8 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components.eks_cluster import encrypted_root_volume, imdsv2_only, instance_tag_specs, private_interface
 from inferstack.catalog import EC2_TYPES, gpu_class_of_ec2, is_gpu_ec2_type
+from inferstack.components.eks_cluster import encrypted_root_volume, imdsv2_only, instance_tag_specs, private_interface
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 """The taint on every GPU node (`nvidia.com/gpu=true:NoSchedule`); GPU pods tolerate it."""

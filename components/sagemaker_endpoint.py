@@ -20,10 +20,10 @@ from typing import Any, Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import _serving_iam as iam
-from components._serving_images import ecr_repository_arn, model_monitor_image, sagemaker_triton_image
 from inferstack.artifacts import artifact_key, artifact_prefix
 from inferstack.catalog import SAGEMAKER_TYPES, known_sagemaker_types
+from inferstack.components import _serving_iam as iam
+from inferstack.components._serving_images import ecr_repository_arn, model_monitor_image, sagemaker_triton_image
 
 VARIANT = "AllTraffic"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"

@@ -18,8 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import _serving_iam as iam
 from inferstack.artifacts import triton_config_name, triton_repository_prefix
+from inferstack.components import _serving_iam as iam
 
 HTTP_PORT = 8000
 GRPC_PORT = 8001

@@ -47,7 +47,7 @@ def evaluated_policies(env: Any) -> list[str] | None:
     """Names of the policies the preview evaluates for `env` (not disabled), or None when the policy
     packs cannot tell (then the diff counts as passed only the policies this change fixed)."""
     try:
-        from policies.config import pack_config
+        from inferstack.policies.config import pack_config
 
         config = pack_config(env)
     except Exception:  # the packs are optional for the diff; never fail the comment on them

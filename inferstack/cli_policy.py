@@ -55,8 +55,8 @@ def policy_config(
     """Print the JSON for `pulumi preview --policy-pack-config`: levels and limits the offline preview uses."""
     from inferstack.cli import fail, target_or_fail
     from inferstack.config.loader import InputError, load_environment
+    from inferstack.policies.config import PolicyConfigError, pack_config
     from inferstack.preview import write_output
-    from policies.config import PolicyConfigError, pack_config
 
     project, env, _stack = target_or_fail(env, stack)
     try:

@@ -227,7 +227,7 @@ Pricer = Callable[[Context, Resource, str], list[Component]]
 def _eks_cluster(ctx: Context, r: Resource, region: str) -> list[Component]:
     # $0.10 per cluster-hour in standard support, $0.60 in extended support (AWS containers blog "Amazon EKS
     # extended support for Kubernetes versions pricing", read 2026-12-02 via search; rows in prices.csv).
-    from components.versions import minor, support_status
+    from inferstack.components.versions import minor, support_status
 
     version = str(get(r.inputs, "version", "") or "")
     status = support_status(version, ctx.today) if version else "unknown"

@@ -206,10 +206,10 @@ def check_file(project: Project | None, path: Path, env_name: str | None = None)
     """Evaluate both packs over the file for ENV (default: the file's stack/environment, else dev).
 
     Without a project (run outside any checkout) the environment's default levels and limits apply."""
+    from inferstack.policies.config import PolicyConfigError, pack_config
+    from inferstack.policies.registry import all_rules
+    from inferstack.policies.rules._base import ENVS
     from inferstack.policy_eval import evaluate_resources
-    from policies.config import PolicyConfigError, pack_config
-    from policies.registry import all_rules
-    from policies.rules._base import ENVS
 
     fmt, named, resources = parse_document(read_document(path), str(path))
     env = env_name or (named if named in ENVS else "dev")

@@ -147,7 +147,7 @@ class _Pack:
     """One pack's analyzers, configured like the engine configures a loaded pack."""
 
     def __init__(self, pack: str, config: dict[str, dict[str, Any]]) -> None:
-        from policies.registry import PACK_NAMES, pack_rules
+        from inferstack.policies.registry import PACK_NAMES, pack_rules
 
         self.name = PACK_NAMES[pack]
         self.rules = pack_rules(pack)
@@ -268,7 +268,7 @@ def evaluate_via_servicer(
     """`evaluate_resources` through the servicer's gRPC methods (`Analyze` per resource, `AnalyzeStack`), with
     protobuf requests exactly as the engine sends them. Kept as the reference the direct path is tested
     against; it deserializes every resource once per applicable policy, which is what made it slow."""
-    from policies.rules._base import clear_stack_caches
+    from inferstack.policies.rules._base import clear_stack_caches
 
     wired = _Wired(resources)
     violations: list[dict[str, Any]] = []
@@ -478,8 +478,8 @@ def evaluate_resources(
     resource policies of both packs (and again only if a stack policy reads it), the policies that apply to
     a type are looked up once per type, the stack's resources are built once for every stack policy of both
     packs. Messages that quote a secret value print it as "[secret]"."""
-    from policies.rules._base import clear_stack_caches
-    from policies.rules.cost._estimate import forget_offline_resources, use_offline_resources
+    from inferstack.policies.rules._base import clear_stack_caches
+    from inferstack.policies.rules.cost._estimate import forget_offline_resources, use_offline_resources
 
     direct = _Direct(resources)
     with _gc_paused():
@@ -554,7 +554,7 @@ def evaluate_preview(
 ) -> list[dict[str, Any]]:
     """The `violations` of the preview JSON: both packs, configured for `env` (an Environment), with
     `overrides` ({policy: {setting: value}}) over that configuration."""
-    from policies.config import pack_config
+    from inferstack.policies.config import pack_config
 
     config = pack_config(env)
     for name, values in (overrides or {}).items():

@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from policies.registry import PACKS, Rule, all_rules
-from policies.rules._base import ENVS
+from inferstack.policies.registry import PACKS, Rule, all_rules
+from inferstack.policies.rules._base import ENVS
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
@@ -86,7 +86,7 @@ def _env_derived(rule: Rule, env: Any) -> dict[str, Any]:
     if rule.name == "inferstack-stack-limit-monthly-cost":
         return {"ceiling_usd": float(env.monitoring.budget_monthly_usd)}
     if rule.name == "inferstack-stack-limit-peak-monthly-cost":
-        from policies.rules.cost.inferstack_stack_limit_peak_monthly_cost import PEAK_BUDGET_MULTIPLE
+        from inferstack.policies.rules.cost.inferstack_stack_limit_peak_monthly_cost import PEAK_BUDGET_MULTIPLE
 
         return {"ceiling_usd": PEAK_BUDGET_MULTIPLE * float(env.monitoring.budget_monthly_usd)}
     if rule.name == "inferstack-iam-principals-require-existence" and (

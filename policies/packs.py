@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel
 
-from policies.config import pack_config
-from policies.rules._base import ENVS, LEVELS
+from inferstack.policies.config import pack_config
+from inferstack.policies.rules._base import ENVS, LEVELS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from functools import cache
 
 from pulumi_policy import Policy, ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules._base import RuleMeta
+from inferstack.policies.rules._base import RuleMeta
 
 PACKS = ("security", "cost")
 PACK_NAMES = {"security": "inferstack-security", "cost": "inferstack-cost"}
@@ -64,11 +64,11 @@ class Rule:
 def all_rules() -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for pack in PACKS:
-        package = importlib.import_module(f"policies.rules.{pack}")
+        package = importlib.import_module(f"inferstack.policies.rules.{pack}")
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
             if info.name.startswith("_"):
                 continue
-            module = importlib.import_module(f"policies.rules.{pack}.{info.name}")
+            module = importlib.import_module(f"inferstack.policies.rules.{pack}.{info.name}")
             rules.append(Rule(policy=module.POLICY, meta=module.META, module=module.__name__))
     return tuple(rules)
 

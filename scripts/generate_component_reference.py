@@ -74,7 +74,7 @@ def render() -> str:
             continue
         _module, cls = classes[name]
         doc = " ".join((ast.get_docstring(cls) or "").split())
-        lines += [f"## {name}", "", doc, "", f"`from components import {name}, {name}Args`", ""]
+        lines += [f"## {name}", "", doc, "", f"`from inferstack.components import {name}, {name}Args`", ""]
         args = classes.get(f"{name}Args")
         if args is not None:
             lines += ["| Arg | Type | Required | Behaviour and default |", "|---|---|---|---|"]

@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.failover_dns import DnsTarget, FailoverDns
-from components.inference_api import ApiModel, InferenceApi
-from components.triton_front import TritonFront
+from inferstack.components.failover_dns import DnsTarget, FailoverDns
+from inferstack.components.inference_api import ApiModel, InferenceApi
+from inferstack.components.triton_front import TritonFront
 from stacks.context import EntryPoint, RegionStack, StackContext
 
 SAGEMAKER_TARGETS = ("sagemaker", "sagemaker-async")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.alerting import AlertTopic, MetricSpec, ServiceAlarms, alb_metrics, sagemaker_metrics
-from components.budget import Budget
-from components.monitoring import Dashboard, DashboardDeployment, KubernetesMonitoring
+from inferstack.components.alerting import AlertTopic, MetricSpec, ServiceAlarms, alb_metrics, sagemaker_metrics
+from inferstack.components.budget import Budget
+from inferstack.components.monitoring import Dashboard, DashboardDeployment, KubernetesMonitoring
 from stacks.context import AlertingOutputs, RegionStack, StackContext
 
 

@@ -11,11 +11,11 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster_addons import ClusterAddons
-from components.eks_cluster import EksCluster
-from components.gpu_node_group import GpuNodeGroup
-from components.keys import Keys
-from components.network import Network
+from inferstack.components.cluster_addons import ClusterAddons
+from inferstack.components.eks_cluster import EksCluster
+from inferstack.components.gpu_node_group import GpuNodeGroup
+from inferstack.components.keys import Keys
+from inferstack.components.network import Network
 from stacks.context import PlatformOutputs, RegionStack, StackContext
 
 

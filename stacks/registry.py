@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.model_registry import ModelArtifactReplication, ModelRegistry
 from inferstack.artifacts import artifact_key
+from inferstack.components.model_registry import ModelArtifactReplication, ModelRegistry
 from inferstack.config.loader import Project, load_model_package
 from inferstack.packages.naming import model_bucket_name, package_group_name, serving_repository_name
 from stacks.context import RegionStack, RegistryOutputs, StackContext

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.sagemaker_endpoint import SageMakerEndpoint
-from components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
+from inferstack.components.sagemaker_endpoint import SageMakerEndpoint
+from inferstack.components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack.config.environment import Deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from inferstack.engine.model import Resource
+from inferstack.policies.config import pack_config
+from inferstack.policies.registry import all_rules, rule
 from inferstack.policy_eval import evaluate_resources
-from policies.config import pack_config
-from policies.registry import all_rules, rule
 
 GPU_POD: dict[str, Any] = {
     "serviceAccountName": "triton",

@@ -169,7 +169,7 @@ def test_long_tables_are_cut_with_a_count_so_the_comment_fits_github(pair):
 def test_evaluated_policies_of_an_environment_leave_out_disabled_ones(project):
     from inferstack.cli_cost import evaluated_policies
     from inferstack.config.loader import load_environment
-    from policies.config import pack_config
+    from inferstack.policies.config import pack_config
 
     env = load_environment(project, "dev")
     names = evaluated_policies(env)

@@ -26,7 +26,7 @@ def test_generated_reference_is_up_to_date(script: str) -> None:
 
 
 def test_component_reference_lists_every_component_with_args_and_outputs() -> None:
-    import components
+    import inferstack.components as components
 
     text = (ROOT / "docs" / "reference" / "components.md").read_text()
     for name in components.__all__:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import components
+import inferstack.components as components
 from tests.conftest import run_components
 
 ROOT = Path(__file__).resolve().parent.parent

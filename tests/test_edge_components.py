@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components import (
+from inferstack.components import (
     Budget,
     Dashboard,
     FailoverDns,
@@ -17,7 +17,7 @@ from components import (
     KubernetesMonitoring,
     ServiceAlarms,
 )
-from components.failover_dns import DnsTarget, failover_seconds
+from inferstack.components.failover_dns import DnsTarget, failover_seconds
 from tests.conftest import run_components
 
 

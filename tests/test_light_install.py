@@ -51,8 +51,8 @@ PROGRAM = textwrap.dedent(
     """
     import json
     import pulumi, pulumi_aws as aws
-    import components
-    from components import GpuNodeGroup, Keys
+    import inferstack.components as components
+    from inferstack.components import GpuNodeGroup, Keys
     from inferstack.engine.recorder import run_program
 
     def program():

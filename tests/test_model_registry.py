@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.model_registry import ModelArtifactReplication, ModelRegistry
+from inferstack.components.model_registry import ModelArtifactReplication, ModelRegistry
 from tests.conftest import Recorded, preview_of, run_components
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/primary"

@@ -9,13 +9,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.cluster_addons import TRITON_QUEUE_TIME_METRIC, ClusterAddons
-from components.eks_cluster import EksCluster
-from components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
-from components.keys import Keys
-from components.network import Network
-from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, HELM_CHARTS, helm_chart
 from inferstack.catalog import EC2_TYPES
+from inferstack.components.cluster_addons import TRITON_QUEUE_TIME_METRIC, ClusterAddons
+from inferstack.components.eks_cluster import EksCluster
+from inferstack.components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
+from inferstack.components.keys import Keys
+from inferstack.components.network import Network
+from inferstack.components.versions import DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, HELM_CHARTS, helm_chart
 from tests.conftest import Recorded, run_components
 
 TAGS = {"owner": "ml-platform", "cost-center": "ml-1234"}

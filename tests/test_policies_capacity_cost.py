@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from inferstack.cli import app
 from inferstack.config.loader import Project, load_environment
 from inferstack.cost import estimate_preview
-from policies.config import pack_config
+from inferstack.policies.config import pack_config
 from tests.policy_cases import messages, res
 from tests.test_config_errors import edit, workspace  # noqa: F401 - fixture
 

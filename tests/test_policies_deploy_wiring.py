@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from inferstack.engine.model import PreviewResult, Resource
-from policies.config import pack_config
+from inferstack.policies.config import pack_config
 from tests.policy_cases import messages, res
 
 PRINCIPALS = "inferstack-iam-principals-require-existence"
@@ -231,7 +231,7 @@ def test_reference_environments_pass_both_policies(previews: Callable[[str], Pre
 def test_keys_component_trips_the_principals_policy_only_when_the_role_is_neither_created_nor_declared(
     mode: str, violations: int
 ) -> None:
-    from components.keys import Keys
+    from inferstack.components.keys import Keys
     from tests.conftest import run_components
 
     recorded = run_components(

@@ -31,7 +31,7 @@ def test_reference_environment_has_no_mandatory_violation(env: str) -> None:
 
 def test_reference_previews_evaluate_every_resource_policy_type_they_register() -> None:
     """Coverage: the serving resource types the stack registers all have at least one rule."""
-    from policies.registry import all_rules
+    from inferstack.policies.registry import all_rules
 
     covered = {t for r in all_rules() for t in (r.meta.resource_types or ())}
     registered = {r.type for r in preview_of("prod").resources}

@@ -14,8 +14,8 @@ from pulumi_policy import ResourceValidationPolicy, Severity, StackValidationPol
 from typer.testing import CliRunner
 
 from inferstack.cli import app
-from policies.config import PolicyConfigError, pack_config, validate_config
-from policies.registry import PACK_NAMES, all_rules, pack_policies, rule
+from inferstack.policies.config import PolicyConfigError, pack_config, validate_config
+from inferstack.policies.registry import PACK_NAMES, all_rules, pack_policies, rule
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"^(aws|kubernetes|inferstack)-[a-z0-9]+(-[a-z0-9]+){2,}$")
@@ -32,7 +32,7 @@ def test_one_policy_per_module_named_after_it() -> None:
     modules = [r.module for r in all_rules()]
     assert len(modules) == len(set(modules))
     for r in all_rules():
-        assert r.module == f"policies.rules.{r.pack}.{r.name.replace('-', '_')}"
+        assert r.module == f"inferstack.policies.rules.{r.pack}.{r.name.replace('-', '_')}"
     files = sorted(p.stem for p in (ROOT / "policies" / "rules").glob("*/*.py") if not p.stem.startswith("_"))
     assert files == sorted(r.module.rsplit(".", 1)[1] for r in all_rules())
 

@@ -790,7 +790,7 @@ def test_absent_property_gives_the_documented_outcome(
 
 
 def test_every_resource_policy_has_a_case() -> None:
-    from policies.registry import all_rules
+    from inferstack.policies.registry import all_rules
 
     resource_policies = {r.name for r in all_rules() if not r.is_stack}
     assert resource_policies == set(IDS)

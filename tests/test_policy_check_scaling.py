@@ -12,10 +12,10 @@ import pytest
 from benchmarks.policy_check import synthetic_checkpoint
 from inferstack.config.loader import Project, load_environment
 from inferstack.engine.model import Resource
+from inferstack.policies.config import pack_config
+from inferstack.policies.rules import _base
 from inferstack.policy_check import parse_document
 from inferstack.policy_eval import evaluate_resources, evaluate_via_servicer
-from policies.config import pack_config
-from policies.rules import _base
 from tests.conftest import ROOT, preview_of
 from tests.test_policy_check_secrets import checkpoint_with_secrets_everywhere
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from inferstack.cli import app
 from inferstack.engine.model import Resource, Secret
+from inferstack.policies.config import pack_config
 from inferstack.policy_eval import evaluate_resources, redact
-from policies.config import pack_config
 
 SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 PREFIX = "urn:pulumi:prod::legacy"

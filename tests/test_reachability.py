@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from inferstack.config.environment import Environment
 from inferstack.engine.model import PreviewResult, Resource
+from inferstack.policies.config import pack_config
 from inferstack.policy_eval import evaluate_resources
 from inferstack.preview import render_text
-from policies.config import pack_config
 from tests.conftest import preview_of
 from tests.policy_cases import messages, res
 
@@ -409,7 +409,7 @@ def test_reference_environments_pass_both_reachability_policies(env: str) -> Non
 
 
 def _front(**extra: Any) -> Any:
-    from components.triton_front import TritonFront, TritonFrontArgs
+    from inferstack.components.triton_front import TritonFront, TritonFrontArgs
     from tests.conftest import run_components
 
     args: TritonFrontArgs = {

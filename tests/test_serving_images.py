@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components import _serving_images as images
+from inferstack.components import _serving_images as images
 
 TRITON = images._table("sagemaker-tritonserver")
 MONITOR = images._table("model-monitor")
@@ -48,7 +48,7 @@ def test_model_monitor_image_matches_the_sdk_for_every_region() -> None:
 def test_building_sagemaker_endpoints_does_not_import_the_sagemaker_sdk() -> None:
     code = (
         "import sys, json\n"
-        "from components._serving_images import sagemaker_triton_image, model_monitor_image\n"
+        "from inferstack.components._serving_images import sagemaker_triton_image, model_monitor_image\n"
         "sagemaker_triton_image('us-east-1', '24.09', 'ml.g6.xlarge'); model_monitor_image('us-west-2')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('sagemaker'))))\n"
     )

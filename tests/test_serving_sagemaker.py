@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from inferstack.catalog import known_sagemaker_types
+from inferstack.components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from tests.conftest import Recorded, run_components
 
 BUCKET_ARN = "arn:aws:s3:::models-bucket"

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.triton_service import TritonService, TritonServiceArgs
+from inferstack.components.triton_service import TritonService, TritonServiceArgs
 from inferstack.engine.model import Resource
 from tests.conftest import Recorded, run_components
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USER_CODE = textwrap.dedent(
     """
     import pulumi
-    from components import Keys, KeysArgs, GpuNodeGroup
+    from inferstack.components import Keys, KeysArgs, GpuNodeGroup
 
     Keys("ok", KeysArgs(alias="team", tags={"owner": "ml"}))
     Keys("typo", {"alias": "team", "deletion_window_dayz": 7})
@@ -45,9 +45,10 @@ def test_the_wheel_ships_py_typed_and_the_schemas(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("inferstack-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for marker in ("components/py.typed", "inferstack/py.typed", "policies/py.typed"):
+    for marker in ("inferstack/components/py.typed", "inferstack/py.typed", "inferstack/policies/py.typed"):
         assert marker in names
     assert "inferstack/config/schemas/environment.schema.json" in names
+    assert not any(n.startswith(("components/", "policies/")) for n in names), "no generic top-level packages"
 
 
 @pytest.mark.slow

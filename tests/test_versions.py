@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.versions import (
+from inferstack.components.versions import (
     CLUSTER_AUTOSCALER_IMAGE_TAGS,
     EKS_ADDON_VERSIONS,
     KUBERNETES_MINORS,

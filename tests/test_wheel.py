@@ -24,8 +24,9 @@ PROGRAM = textwrap.dedent(
     """
     import json, pathlib, sys
     import pulumi, pulumi_aws as aws
-    import components, inferstack, policies
-    from components import Keys, KeysArgs
+    import importlib.util
+    import inferstack, inferstack.components as components, inferstack.policies as policies
+    from inferstack.components import Keys, KeysArgs
     from inferstack.engine.recorder import run_program
 
     def program():
@@ -35,6 +36,7 @@ PROGRAM = textwrap.dedent(
     resources, _ = run_program(program, project="team", stack="dev", config={"aws:region": "us-east-1"})
     print(json.dumps({
         "files": [components.__file__, inferstack.__file__, policies.__file__],
+        "generic_top_level": [n for n in ("components", "policies") if importlib.util.find_spec(n)],
         "types": sorted(r.type for r in resources),
         "key": next(r.inputs for r in resources if r.type == "aws:kms/key:Key"),
     }))
@@ -73,6 +75,7 @@ def test_wheel_installs_into_a_clean_venv_and_its_components_run_under_mocks(tmp
     out = subprocess.run([str(clean_python), "-c", PROGRAM], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["generic_top_level"] == [], "the wheel must not install generic top-level packages (issue 15)"
     for file in report["files"]:
         assert file.startswith(str(clean_site)), f"{file} was not imported from the installed wheel"
     assert report["types"] == [

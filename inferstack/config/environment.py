@@ -14,8 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from components.versions import DEFAULT_KUBERNETES_VERSION, creatable_minors
-from components.versions import minor as kubernetes_minor
 from inferstack.catalog import (
     AWS_REGIONS,
     gpu_class_of_ec2,
@@ -23,6 +21,8 @@ from inferstack.catalog import (
     known_ec2_types,
     known_sagemaker_types,
 )
+from inferstack.components.versions import DEFAULT_KUBERNETES_VERSION, creatable_minors
+from inferstack.components.versions import minor as kubernetes_minor
 from inferstack.text import did_you_mean, natural_sorted, sorted_instance_types
 
 ENV_NAMES = ("dev", "staging", "prod")

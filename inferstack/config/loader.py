@@ -531,8 +531,8 @@ def _check_policies(env: Environment, rel: str, node: yaml.Node | None) -> None:
 
 def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
     """Capacity that cannot be scheduled (inferstack/capacity.py) and a stale versions table are input errors."""
-    from components.versions import check_fresh
     from inferstack.capacity import errors as capacity_errors
+    from inferstack.components.versions import check_fresh
 
     lines = []
     for f in capacity_errors(env):

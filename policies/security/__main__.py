@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.packs import initial_config
-from policies.registry import PACK_DESCRIPTIONS, PACK_NAMES, pack_policies
+from inferstack.policies.packs import initial_config
+from inferstack.policies.registry import PACK_DESCRIPTIONS, PACK_NAMES, pack_policies
 
 PolicyPack(
     name=PACK_NAMES["security"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, fmt_num, get, number, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, fmt_num, get, number, resource_policy
 
 RESOURCE_TYPE = "aws:appautoscaling/target:Target"
 META = RuleMeta(

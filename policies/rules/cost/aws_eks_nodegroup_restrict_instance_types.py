@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from inferstack.catalog import EC2_TYPES
-from policies.rules._base import RuleMeta, effective_config, get, instance_family, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, instance_family, items, resource_policy
 
 TYPES = ("aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate")
 CPU = ["t3", "m6i", "m7i", "c6i"]

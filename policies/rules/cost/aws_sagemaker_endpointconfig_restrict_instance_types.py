@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from inferstack.catalog import SAGEMAKER_TYPES
-from policies.rules._base import RuleMeta, effective_config, get, instance_family, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, instance_family, items, resource_policy
 
 RESOURCE_TYPE = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 CPU = ["m5", "c5"]

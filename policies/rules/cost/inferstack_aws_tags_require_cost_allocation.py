@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, env_of, get, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, env_of, get, resource_policy
 
 META = RuleMeta(pack="cost", levels="MMM", anchors=("AWSGuard required-tags",), type_prefixes=("aws:",))
 

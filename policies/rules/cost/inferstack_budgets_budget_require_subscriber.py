@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, get, items, stack_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, stack_policy
 
 BUDGET = "aws:budgets/budget:Budget"
 META = RuleMeta(pack="cost", levels="AAM")

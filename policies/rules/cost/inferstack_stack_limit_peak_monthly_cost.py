@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
-from policies.rules.cost._estimate import monthly_estimate
+from inferstack.policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
+from inferstack.policies.rules.cost._estimate import monthly_estimate
 
 PEAK_BUDGET_MULTIPLE = 1.5
 """Default peak ceiling as a multiple of the environment's monthly budget (policies/config.py derives it)."""

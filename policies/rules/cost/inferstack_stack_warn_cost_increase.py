@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
-from policies.rules.cost._estimate import monthly_estimate
+from inferstack.policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
+from inferstack.policies.rules.cost._estimate import monthly_estimate
 
 META = RuleMeta(pack="cost", levels="AAA", anchors=("Sentinel limit-cost-and-percentage-increase",))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, env_of, stack_policy
 
 META = RuleMeta(pack="cost", levels="AAA", anchors=("inferstack capacity model",))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, has, resource_policy
+from inferstack.policies.rules._base import RuleMeta, has, resource_policy
 
 RESOURCE_TYPE = "aws:cloudwatch/logGroup:LogGroup"
 META = RuleMeta(pack="security", levels="AAM", anchors=("CKV_AWS_158",), resource_types=(RESOURCE_TYPE,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, resource_policy
 
 RESOURCE_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 META = RuleMeta(pack="security", levels="AMM", anchors=("CKV_AWS_319",), resource_types=(RESOURCE_TYPE,))

@@ -8,7 +8,7 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, resource_policy
 
 RESOURCE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 META = RuleMeta(pack="security", levels="MMM", anchors=("CKV_AWS_46",), resource_types=(RESOURCE_TYPE,))

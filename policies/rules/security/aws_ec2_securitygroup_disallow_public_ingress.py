@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, get, items, number, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, items, number, resource_policy
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"

@@ -7,7 +7,7 @@ import datetime
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, get, has, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, has, resource_policy
 
 RESOURCE_TYPE = "aws:eks/cluster:Cluster"
 META = RuleMeta(pack="security", levels="MMM", anchors=("CKV_AWS_339",), resource_types=(RESOURCE_TYPE,))
@@ -21,7 +21,7 @@ def as_of(value: object) -> datetime.date:
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != RESOURCE_TYPE:
         return
-    from components.versions import creatable_minors, minor
+    from inferstack.components.versions import creatable_minors, minor
 
     today = as_of(effective_config(args, POLICY.config_schema, META)["as_of"])
     if not has(args.props, "version"):

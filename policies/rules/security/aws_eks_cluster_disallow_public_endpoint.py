@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, has, is_true, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, has, is_true, resource_policy
 
 RESOURCE_TYPE = "aws:eks/cluster:Cluster"
 META = RuleMeta(

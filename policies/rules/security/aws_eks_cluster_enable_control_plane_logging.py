@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, get, resource_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, resource_policy
 
 RESOURCE_TYPE = "aws:eks/cluster:Cluster"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

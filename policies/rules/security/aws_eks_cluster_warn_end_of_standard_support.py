@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, get, has, resource_policy
-from policies.rules.security.aws_eks_cluster_configure_supported_version import as_of
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, has, resource_policy
+from inferstack.policies.rules.security.aws_eks_cluster_configure_supported_version import as_of
 
 RESOURCE_TYPE = "aws:eks/cluster:Cluster"
 META = RuleMeta(
@@ -20,7 +20,7 @@ META = RuleMeta(
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != RESOURCE_TYPE or not has(args.props, "version"):
         return  # a missing version is aws-eks-cluster-configure-supported-version's finding
-    from components.versions import minor, standard_minors
+    from inferstack.components.versions import minor, standard_minors
 
     cfg = effective_config(args, POLICY.config_schema, META)
     today = as_of(cfg["as_of"])

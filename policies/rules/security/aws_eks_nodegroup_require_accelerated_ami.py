@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from inferstack.catalog import is_gpu_ec2_type
-from policies.rules._base import RuleMeta, get, has, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, has, items, resource_policy
 
 RESOURCE_TYPE = "aws:eks/nodeGroup:NodeGroup"
 META = RuleMeta(pack="security", levels="AMM", resource_types=(RESOURCE_TYPE,))

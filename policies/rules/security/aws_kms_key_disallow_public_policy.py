@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, resource_policy
 
 RESOURCE_TYPE = "aws:kms/key:Key"
 META = RuleMeta(pack="security", levels="MMM", anchors=("CKV_AWS_33", "CKV2_AWS_64"), resource_types=(RESOURCE_TYPE,))

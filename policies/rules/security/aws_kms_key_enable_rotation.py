@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, resource_policy
 
 RESOURCE_TYPE = "aws:kms/key:Key"
 META = RuleMeta(pack="security", levels="AMM", anchors=("CKV_AWS_7",), resource_types=(RESOURCE_TYPE,))

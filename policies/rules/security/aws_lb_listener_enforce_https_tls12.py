@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, resource_policy
 
 TYPES = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 META = RuleMeta(pack="security", levels="AMM", anchors=("CKV_AWS_2", "CKV_AWS_103", "FSBP ELB.1"), resource_types=TYPES)

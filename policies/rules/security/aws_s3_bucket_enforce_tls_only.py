@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, attached, get, items, stack_policy
+from inferstack.policies.rules._base import RuleMeta, attached, get, items, stack_policy
 
 BUCKET = "aws:s3/bucket:Bucket"
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"

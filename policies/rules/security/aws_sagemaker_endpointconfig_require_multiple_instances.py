@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, effective_config, fmt_num, get, has, items, number, resource_policy
+from inferstack.policies.rules._base import (
+    RuleMeta,
+    effective_config,
+    fmt_num,
+    get,
+    has,
+    items,
+    number,
+    resource_policy,
+)
 
 RESOURCE_TYPE = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 META = RuleMeta(pack="security", levels="DAM", anchors=("FSBP SageMaker.4",), resource_types=(RESOURCE_TYPE,))

@@ -6,7 +6,7 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, items, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, resource_policy
 
 RESOURCE_TYPE = "aws:sagemaker/model:Model"
 ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")

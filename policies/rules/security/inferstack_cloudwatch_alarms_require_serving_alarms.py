@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
 from inferstack.catalog import is_gpu_ec2_type
-from policies.rules._base import RuleMeta, get, items, stack_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, stack_policy
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 META = RuleMeta(pack="security", levels="DAM")

@@ -17,7 +17,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, get, items, number, stack_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, number, stack_policy
 
 META = RuleMeta(pack="security", levels="AMM")
 TGB = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"

@@ -21,7 +21,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, get, is_true, items, number, stack_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, is_true, items, number, stack_policy
 
 CLUSTER = "aws:eks/cluster:Cluster"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"

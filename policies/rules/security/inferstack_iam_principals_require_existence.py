@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, get, items, stack_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, items, stack_policy
 
 META = RuleMeta(pack="security", levels="AMM")
 DOCUMENTS = {

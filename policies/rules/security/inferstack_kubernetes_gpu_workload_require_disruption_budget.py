@@ -6,7 +6,16 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, fmt_num, get, is_gpu_pod, number, pod_spec, stack_policy
+from inferstack.policies.rules._base import (
+    RuleMeta,
+    effective_config,
+    fmt_num,
+    get,
+    is_gpu_pod,
+    number,
+    pod_spec,
+    stack_policy,
+)
 
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, get, items, stack_policy
+from inferstack.policies.rules._base import RuleMeta, get, items, stack_policy
 
 RECORD = "aws:route53/record:Record"
 META = RuleMeta(pack="security", levels="AMM")

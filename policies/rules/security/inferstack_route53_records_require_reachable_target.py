@@ -23,7 +23,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, effective_config, get, is_true, items, number, stack_policy
+from inferstack.policies.rules._base import RuleMeta, effective_config, get, is_true, items, number, stack_policy
 
 RECORD = "aws:route53/record:Record"
 ZONE = "aws:route53/zone:Zone"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from policies.rules._base import RuleMeta, get, stack_policy
+from inferstack.policies.rules._base import RuleMeta, get, stack_policy
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 TARGET = "aws:appautoscaling/target:Target"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import RuleMeta, get, resource_policy
+from inferstack.policies.rules._base import RuleMeta, get, resource_policy
 
 RESOURCE_TYPE = "kubernetes:core/v1:Service"
 META = RuleMeta(pack="security", levels="AMM", resource_types=(RESOURCE_TYPE,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import (
+from inferstack.policies.rules._base import (
     WORKLOAD_TYPES,
     RuleMeta,
     container_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import WORKLOAD_TYPES, RuleMeta, get, pod_spec, resource_policy, workload_name
+from inferstack.policies.rules._base import WORKLOAD_TYPES, RuleMeta, get, pod_spec, resource_policy, workload_name
 
 META = RuleMeta(
     pack="security", levels="AMM", anchors=("CKV_K8S_38", "CKV_K8S_41", "CKV_K8S_42"), resource_types=WORKLOAD_TYPES

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import WORKLOAD_TYPES, RuleMeta, get, items, pod_spec, resource_policy, workload_name
+from inferstack.policies.rules._base import (
+    WORKLOAD_TYPES,
+    RuleMeta,
+    get,
+    items,
+    pod_spec,
+    resource_policy,
+    workload_name,
+)
 
 META = RuleMeta(pack="security", levels="AMM", resource_types=WORKLOAD_TYPES)
 

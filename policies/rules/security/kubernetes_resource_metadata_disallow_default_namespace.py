@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from policies.rules._base import WORKLOAD_TYPES, RuleMeta, get, resource_policy
+from inferstack.policies.rules._base import WORKLOAD_TYPES, RuleMeta, get, resource_policy
 
 TYPES = (
     *WORKLOAD_TYPES,
