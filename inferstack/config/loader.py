@@ -516,7 +516,7 @@ def _check_policies(env: Environment, rel: str, node: yaml.Node | None) -> None:
     class 7): unknown policy names (with the closest registered one), unknown settings, types and ranges."""
     if not env.policies.enforcement and not env.policies.config:
         return  # nothing of the file's own to check: the packs' defaults are tested with the packs
-    from policies.config import PolicyConfigError, pack_config
+    from inferstack.policies.config import PolicyConfigError, pack_config
 
     try:
         pack_config(env)
