@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import codecs
 import shutil
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +17,25 @@ from tests.test_config_errors import ROOT, edit, pos, run
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's inputs (and a link to its stack program) in a temp dir, as the current directory."""
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the project's inputs and stack program in a temp dir, as the current directory.
+
+    Preview runs stacks/__main__.py in this process, and stacks/program.py reads the environments beside
+    itself; the `stacks` modules another test imported are set aside (and restored) so the copy's are used."""
     for name in ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]:
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "environments", tmp_path / "environments")
     shutil.copytree(ROOT / "model_packages", tmp_path / "model_packages")
-    (tmp_path / "stacks").symlink_to(ROOT / "stacks")  # the program preview runs (read only)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    monkeypatch.syspath_prepend(str(tmp_path))
+    saved = {k: m for k, m in sys.modules.items() if k == "stacks" or k.startswith("stacks.")}
+    for name in saved:
+        del sys.modules[name]
+    yield tmp_path
+    for name in [k for k in sys.modules if k == "stacks" or k.startswith("stacks.")]:
+        del sys.modules[name]
+    sys.modules.update(saved)
 
 
 def _assert_input_error(code: int, out: str, err: str) -> None:

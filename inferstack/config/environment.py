@@ -21,6 +21,7 @@ from inferstack.catalog import (
     known_ec2_types,
     known_sagemaker_types,
 )
+from inferstack.components._limits import throttle_problem
 from inferstack.components.versions import DEFAULT_KUBERNETES_VERSION, creatable_minors
 from inferstack.components.versions import minor as kubernetes_minor
 from inferstack.text import did_you_mean, natural_sorted, sorted_instance_types
@@ -454,6 +455,8 @@ class Dns(_Model):
                 f"{v!r} is not a DNS domain name (dot-separated labels of 1-63 letters, digits or hyphens, "
                 "253 characters at most); use the hosted zone's name, e.g. inference.example.com"
             )
+        if name != name.lower():  # TritonFront refuses host names that are not lower case
+            raise ValueError(f"{v!r} has upper-case letters; write the zone in lower case ({v.lower()!r})")
         return v
 
     @property
@@ -479,6 +482,13 @@ class Throttle(_Model):
     rate_per_second: float = Field(default=100, gt=0, description="Steady-state requests per second.")
     burst: int = Field(default=200, ge=1, description="Burst bucket size.")
     quota_per_day: int | None = Field(default=None, ge=1, description="Requests per day per key (None = no quota).")
+
+    @model_validator(mode="after")
+    def _bucket(self) -> Throttle:
+        problem = throttle_problem(self.rate_per_second, self.burst)  # the rule InferenceApi and TritonFront apply
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class Api(_Model):

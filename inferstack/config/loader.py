@@ -494,6 +494,7 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
             f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal"
         )
     _check_policies(env, rel, node)
+    _check_serving(env, rel, node)
     if check_packages:
         _check_deployments(project, env, rel, node)
         _check_capacity(project, env, rel, node)
@@ -527,6 +528,23 @@ def _check_policies(env: Environment, rel: str, node: yaml.Node | None) -> None:
             where = f"{rel}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
             raise InputError(f"{where} ==> at {_fmt_loc(loc)}\n  ==> {_cut(str(exc))}") from None
         raise InputError(_located(rel, node, loc, _cut(str(exc)))) from None
+
+
+def _check_serving(env: Environment, rel: str, node: yaml.Node | None) -> None:
+    """The SageMaker Triton image every SageMaker deployment needs exists for the version in each region: the
+    lookup SageMakerEndpoint makes at preview (components/_serving_images.py), asked here first."""
+    if not any(d.target.startswith("sagemaker") for d in env.deployments):
+        return
+    from inferstack.components._serving_images import sagemaker_triton_problem
+
+    version = env.serving.sagemaker_triton_version
+    for field, region in zip(("primary", "secondary"), env.regions.all, strict=False):
+        problem = sagemaker_triton_problem(region, version)
+        if problem is not None:
+            loc: tuple[int | str, ...] = (
+                ("serving", "sagemaker_triton_version") if problem[0] == "version" else ("regions", field)
+            )
+            raise InputError(_located(rel, node, loc, problem[1]))
 
 
 def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
