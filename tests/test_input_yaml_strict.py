@@ -319,3 +319,13 @@ def test_quoted_number_is_not_read_as_an_int_in_a_manifest(workspace: Path) -> N
     code, out, err = run("validate")
     _assert_input_error(code, out, err)
     assert "at max_batch_size\n  ==> Input should be a valid integer (got '64'); use a whole number" in err
+
+
+def test_control_character_is_named_with_its_line(workspace: Path) -> None:
+    dev = workspace / "environments" / "dev.yaml"
+    edit(dev, lambda s: s.replace("owner: ml-platform", "owner: ml-plat\x13form"))
+    code, out, err = run("validate")
+    _assert_input_error(code, out, err)
+    assert err.startswith(
+        f"error: environments/dev.yaml:{pos(dev, chr(0x13))} ==> control character U+0013 is not allowed in YAML"
+    )

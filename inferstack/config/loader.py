@@ -151,7 +151,16 @@ def _byte_where(raw: bytes, offset: int, rel: str) -> str:
 
 
 def _compose(text: str, rel: str) -> tuple[yaml.Node | None, list[tuple[yaml.Mark, str, yaml.Node]]]:
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise InputError(
+            f"{rel}:{line}:{column} ==> control character U+{code:04X} is not allowed in YAML; delete it (or "
+            "quote it as an escape in a double-quoted string)"
+        ) from None
     try:
         node = loader.get_single_node()
     except _LimitError as exc:
