@@ -89,9 +89,28 @@ def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str
     )
 
 
+def model_monitor_problem(region: str) -> str | None:
+    """Why the SageMaker SDK has no Model Monitor analyzer image in `region` (data capture's drift jobs need
+    it), or None (also when the SDK is not installed)."""
+    table = _table("model-monitor")
+    if table is None:
+        return None
+    registries = table.get("versions", {}).get("", {}).get("registries", {})
+    if region not in registries:
+        return (
+            f"SageMaker has no Model Monitor image in {region!r} (the SageMaker SDK lists {len(registries)} regions), "
+            "which data capture's drift monitoring needs; set data_capture.enabled: false there or pick another "
+            "region"
+        )
+    return None
+
+
 @cache
 def model_monitor_image(region: str) -> str:
     """The SageMaker Model Monitor analyzer image of the region (data-quality jobs)."""
+    problem = model_monitor_problem(region)
+    if problem is not None:
+        raise ValueError(problem)
     fast = _fast_registry("model-monitor", "", region)
     if fast is not None:
         return fast[0]

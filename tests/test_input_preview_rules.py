@@ -55,6 +55,14 @@ CASES = {
         "regions.primary",
         "SageMaker has no Triton 24.09 image in 'us-gov-west-1'",
     ),
+    "data capture where SageMaker has no Model Monitor": (
+        "staging",
+        "primary: us-east-1",
+        "primary: ca-west-1",
+        "true, sampling_percent: 20",
+        "deployments[1].data_capture.enabled",
+        "SageMaker has no Model Monitor image in 'ca-west-1'",
+    ),
     "upper-case zone": (
         "dev",
         "zone: inference.example.com",

@@ -524,10 +524,10 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
             f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal"
         )
     _check_policies(env, rel, node)
-    _check_serving(env, rel, node)
     if check_packages:
         _check_deployments(project, env, rel, node)
         _check_capacity(project, env, rel, node)
+    _check_serving(env, rel, node, project if check_packages else None)
     return env
 
 
@@ -560,12 +560,13 @@ def _check_policies(env: Environment, rel: str, node: yaml.Node | None) -> None:
         raise InputError(_located(rel, node, loc, _cut(str(exc)))) from None
 
 
-def _check_serving(env: Environment, rel: str, node: yaml.Node | None) -> None:
-    """The SageMaker Triton image every SageMaker deployment needs exists for the version in each region: the
-    lookup SageMakerEndpoint makes at preview (components/_serving_images.py), asked here first."""
+def _check_serving(env: Environment, rel: str, node: yaml.Node | None, project: Project | None) -> None:
+    """The SageMaker images every SageMaker deployment needs exist for the version in each region: the lookups
+    SageMakerEndpoint makes at preview (components/_serving_images.py), asked here first. The Model Monitor
+    image only with `project` (it depends on the package's drift baseline)."""
     if not any(d.target.startswith("sagemaker") for d in env.deployments):
         return
-    from inferstack.components._serving_images import sagemaker_triton_problem
+    from inferstack.components._serving_images import model_monitor_problem, sagemaker_triton_problem
 
     version = env.serving.sagemaker_triton_version
     for field, region in zip(("primary", "secondary"), env.regions.all, strict=False):
@@ -575,6 +576,13 @@ def _check_serving(env: Environment, rel: str, node: yaml.Node | None) -> None:
                 ("serving", "sagemaker_triton_version") if problem[0] == "version" else ("regions", field)
             )
             raise InputError(_located(rel, node, loc, problem[1]))
+        for i, d in enumerate(env.deployments):
+            # SageMakerEndpoint looks the image up for data capture on a package with a drift baseline.
+            if project is None or not (d.target.startswith("sagemaker") and d.data_capture.enabled):
+                continue
+            monitor = model_monitor_problem(region)
+            if monitor is not None and load_model_package(project, d.model).drift_baseline:
+                raise InputError(_located(rel, node, ("deployments", i, "data_capture", "enabled"), monitor))
 
 
 def _check_capacity(project: Project, env: Environment, rel: str, node: yaml.Node | None) -> None:
