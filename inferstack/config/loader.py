@@ -49,12 +49,12 @@ __all__ = [
 # recursively (a few hundred levels hit Python's recursion limit) and follows every alias, so a 2 KB file of
 # nested anchors (the "billion laughs" pattern, CVE-2019-11253 for Kubernetes' go-yaml) expands to 10^9
 # nodes for pydantic to walk. Limits below are far above any real environment or manifest (the reference
-# prod.yaml has ~300 nodes and no alias) and far below what costs noticeable time or memory. SnakeYAML bounds
-# aliases the same way (LoadSettings.maxAliasesForCollections, default 50); go-yaml v3 bounds the ratio of
-# alias-driven decodes (decode.go allowedAliasRatio). Both seen in their sources, 2026-12-02.
+# prod.yaml has 153 YAML nodes, no alias, 5 levels) and far below what costs noticeable time or memory.
+# SnakeYAML bounds aliases the same way (LoadSettings.maxAliasesForCollections); go-yaml v3 bounds the ratio
+# of alias-driven decodes (decode.go allowedAliasRatio). Both seen in their sources, 2026-12-02.
 
 MAX_DEPTH = 64
-"""Deepest nesting of mappings and sequences accepted (the reference files nest 5 deep)."""
+"""Deepest nesting of mappings and sequences accepted (the reference files nest at most 5 levels)."""
 MAX_ALIASES = 100
 """Alias nodes (`*name`) accepted per file."""
 MAX_NODES = 20_000
