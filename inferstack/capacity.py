@@ -179,7 +179,7 @@ def pods_per_node(n: Node, pod: PodSize) -> int:
 
 @dataclass(frozen=True)
 class DeploymentNeed:
-    """What one triton-eks deployment needs from its node group."""
+    """What one triton-eks or vllm-eks deployment needs from its node group."""
 
     index: int
     model: str
@@ -251,9 +251,42 @@ def _time_slicing(env: Environment) -> int:
 
 def _canary_pods(d: Deployment) -> int:
     # TritonService runs ceil(min_replicas x canary_percent / 100) canary pods while a canary version is set.
-    if d.rollout.strategy == "canary" and d.rollout.canary_version is not None and d.replicas is not None:
+    # (vllm-eks refuses canary versions: an LLM package pins one weights_uri; stacks/serving.py says so.)
+    if (
+        d.target == "triton-eks"
+        and d.rollout.strategy == "canary"
+        and d.rollout.canary_version is not None
+        and d.replicas is not None
+    ):
         return max(1, math.ceil(d.replicas.min * d.rollout.canary_percent / 100))
     return 0
+
+
+def replica_gpus(env: Environment, d: Deployment) -> int:
+    """GPUs one replica of an EKS deployment takes: `gpus_per_replica` on triton-eks; on vllm-eks the GPU memory
+    planner's tensor-parallel degree (LlmService gives every rank its own GPU), read from the package next to the
+    environment file. When the package cannot be planned (validate reports why), 1."""
+    if d.target != "vllm-eks":
+        return d.gpus_per_replica
+    if d.llm is not None and d.llm.tensor_parallel:
+        return d.llm.tensor_parallel
+    root = env._project_root
+    if root is None:
+        return 1
+    from pathlib import Path
+
+    from inferstack.config.llm_package import LlmPackage
+    from inferstack.config.loader import InputError, Project, load_package
+    from inferstack.llm.planner import PlanError, plan_for_deployment
+
+    project = Project(Path(root))
+    try:
+        package = load_package(project, d.model)
+        if not isinstance(package, LlmPackage):
+            return 1
+        return plan_for_deployment(env, d, package, package_dir=project.packages_dir / d.model).tensor_parallel
+    except (InputError, PlanError, ValueError):
+        return 1
 
 
 def group_pod_size(env: Environment, group: GpuNodeGroup, gpus_per_replica: int) -> PodSize | None:
@@ -262,7 +295,7 @@ def group_pod_size(env: Environment, group: GpuNodeGroup, gpus_per_replica: int)
 
 
 def plan(env: Environment) -> dict[str, GroupPlan]:
-    """Per GPU node group: its sizes and what each triton-eks deployment on it needs."""
+    """Per GPU node group: its sizes and what each triton-eks and vllm-eks deployment on it needs."""
     ts = _time_slicing(env)
     plans: dict[str, GroupPlan] = {}
     for gi, g in enumerate(env.cluster.gpu_node_groups):
@@ -275,17 +308,18 @@ def plan(env: Environment) -> dict[str, GroupPlan]:
             gpus_per_node=min(node(t, ts).gpus for t in g.instance_types),
         )
     for i, d in enumerate(env.deployments):
-        if d.target != "triton-eks" or d.gpu_node_group not in plans or d.replicas is None:
+        if d.target not in ("triton-eks", "vllm-eks") or d.gpu_node_group not in plans or d.replicas is None:
             continue
         gp = plans[d.gpu_node_group]
-        pod = pod_size(gp.instance_types, d.gpus_per_replica, ts)
+        gpus = replica_gpus(env, d)
+        pod = pod_size(gp.instance_types, gpus, ts)
         per_node = min(pods_per_node(node(t, ts), pod) for t in gp.instance_types) if pod else 0
         gp.needs.append(
             DeploymentNeed(
                 index=i,
                 model=d.model,
                 group=gp.name,
-                gpus_per_replica=d.gpus_per_replica,
+                gpus_per_replica=gpus,
                 replicas_min=d.replicas.min,
                 replicas_max=d.replicas.max,
                 canary_pods=_canary_pods(d),
@@ -449,5 +483,6 @@ __all__ = [
     "node",
     "plan",
     "pod_size",
+    "replica_gpus",
     "warnings",
 ]

@@ -54,7 +54,7 @@ def run_preview(
     ({policy: {setting: value}}) go over the environment's pack config (e.g. the base preview's cost)."""
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
-    _require_valid_packages(project, sorted({d.model for d in env.deployments}))
+    _require_valid_packages(project, env)
     config, secret_keys = stack_config(project, stack)
     if config.get("inferstack:environment", env_name) != env_name:
         raise InputError(
@@ -93,11 +93,19 @@ def run_preview(
     return result
 
 
-def _require_valid_packages(project: Project, names: list[str]) -> None:
-    """The deployed packages pass the checks of `package validate` (without the ONNX run), or InputError."""
+def _require_valid_packages(project: Project, env: Any) -> None:
+    """The deployed packages pass the checks of `package validate` (without the ONNX run), and the LLM deployments
+    fit their GPUs (the memory planner), or InputError."""
+    from inferstack.config.environment import LLM_TARGETS
+    from inferstack.llm import checks as llm_checks
     from inferstack.packages.validate import package_problems
 
-    problems = package_problems(project, names)
+    llm = sorted({d.model for d in env.deployments if d.target in LLM_TARGETS})
+    triton = sorted({d.model for d in env.deployments if d.target not in LLM_TARGETS})
+    problems = package_problems(project, triton)
+    problems += llm_checks.package_problems(project, llm)
+    if llm:
+        problems += llm_checks.deployment_problems(project, env)
     if problems:
         raise InputError("\n".join(problems))
 
@@ -183,8 +191,12 @@ def _cold_start_lines(result: PreviewResult) -> list[str]:
         if not isinstance(b, dict):
             continue
         lines.append(f"  {model} ({b.get('target')}): {b.get('formula')}")
-        if "startup_probe" in b:
+        if "startup_probe" in b and "scratch_gib" in b:
             lines.append(f"      startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB")
+        elif "startup_probe" in b:
+            lines.append(f"      startup probe {b['startup_probe']}")
+        if "gpu_memory_plan" in b:
+            lines.append(f"      GPU memory plan: {b['gpu_memory_plan']}")
         lines.append(f"      assumes {b.get('assumptions')}")
     return lines
 

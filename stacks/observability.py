@@ -33,7 +33,8 @@ def _service_alarms(ctx: StackContext, rs: RegionStack) -> None:
         if endpoint is not None and getattr(endpoint, "endpoint_name", None) is not None:
             metrics = sagemaker_metrics(endpoint.endpoint_name, asynchronous=d.target == "sagemaker-async")
         ep = rs.entry_points.get(d.model)
-        if d.target == "triton-eks" and ep is not None and ep.extra.get("load_balancer_arn_suffix") is not None:
+        eks_target = d.target in ("triton-eks", "vllm-eks")
+        if eks_target and ep is not None and ep.extra.get("load_balancer_arn_suffix") is not None:
             metrics = alb_metrics(ep.extra["load_balancer_arn_suffix"])
         extra = [ep.health_alarm_name] if ep is not None and ep.health_alarm_name is not None else []
         if not metrics and not extra:
@@ -55,13 +56,13 @@ def _dashboard_rows(ctx: StackContext) -> list[DashboardDeployment]:
     rows: list[DashboardDeployment] = []
     for rs in ctx.regions:
         for d in ctx.env.deployments:
-            if d.target == "triton-eks":
-                if rs.platform is None or d.model not in rs.triton:
+            if d.target in ("triton-eks", "vllm-eks"):
+                if rs.platform is None or d.model not in (rs.triton if d.target == "triton-eks" else rs.llm):
                     continue
                 row: DashboardDeployment = {
                     "model": d.model,
                     "region": rs.region,
-                    "target": "triton-eks",
+                    "target": "triton-eks" if d.target == "triton-eks" else "vllm-eks",
                     "cluster_name": rs.platform.cluster_name,
                 }
                 ep = rs.entry_points.get(d.model)
@@ -95,12 +96,14 @@ def build_environment(ctx: StackContext) -> None:
             build_alerting(ctx, rs)
         _service_alarms(ctx, rs)
         triton_models = [d.model for d in env.deployments if d.target == "triton-eks" and d.model in rs.triton]
-        if rs.platform is not None and rs.platform.k8s_provider is not None and triton_models:
+        llm_models = [d.model for d in env.deployments if d.target == "vllm-eks" and d.model in rs.llm]
+        if rs.platform is not None and rs.platform.k8s_provider is not None and (triton_models or llm_models):
             KubernetesMonitoring(
                 f"k8s-monitoring{rs.suffix}",
                 {
                     "cluster_label": f"{env.name} {rs.region}",
                     "models": triton_models,
+                    "llm_models": llm_models,
                     "queue_time_us": {
                         d.model: d.autoscaling.queue_time_us for d in env.deployments if d.target == "triton-eks"
                     },

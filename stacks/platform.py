@@ -132,6 +132,7 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
                 "max_size": g.max_size,
                 "ami_type": g.ami_type,
                 "disk_size_gib": g.disk_size_gib,
+                "local_nvme_raid0": g.local_nvme_raid0,
                 "kms_key_arn": keys.key_arn,
                 "tags": tags,
             },
@@ -150,6 +151,8 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
             # The device plugin config is cluster-wide; time slicing applies when any group asks for it.
             "time_slicing_replicas": max((g.time_slicing_replicas for g in c.gpu_node_groups), default=0),
             "mig_strategy": c.mig_strategy,
+            # LlmService's HPA scales on vLLM gauges the adapter serves only when a vllm-eks model needs them.
+            "llm_autoscaling": any(d.target == "vllm-eks" for d in env.deployments),
             "tags": tags,
         },
         opts=rs.opts(),

@@ -84,7 +84,13 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
         pulumi.export(
             "model_artifacts",
             registry.bucket_name.apply(
-                lambda b: {d.model: f"s3://{b}/{artifact_key(d.model, d.version)}" for d in env.deployments}
+                # LLM deployments read their weights where their package says (weights_uri), not from this bucket.
+                lambda b: {
+                    d.model: ctx.llm_packages[d.model].weights_uri
+                    if d.model in ctx.llm_packages
+                    else f"s3://{b}/{artifact_key(d.model, d.version)}"
+                    for d in env.deployments
+                }
             ),
         )
         if registry.ecr_repository_url is not None:

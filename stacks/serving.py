@@ -1,8 +1,10 @@
 """Stack wiring for the serving components (environment config -> component args).
 
 One component per deployment in every region of the environment: `TritonService` for `triton-eks`,
-`SageMakerEndpoint` for `sagemaker` and `sagemaker-async`. Triton's entry point (its internal ALB) is
-recorded here; SageMaker entry points come from the API front door (stacks/edge.build_api).
+`LlmService` for `vllm-eks` (sized by the GPU memory planner), `SageMakerEndpoint` for `sagemaker` and
+`sagemaker-async`. Triton's and vLLM's entry points (their internal ALBs) are recorded here; SageMaker entry
+points come from the API front door (stacks/edge.build_api). The vLLM entry point stays private (VPC clients):
+API Gateway's 29-30 s integration timeout and buffered responses do not fit streamed generations.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
+from inferstack.components.llm_service import LlmService
 from inferstack.components.sagemaker_endpoint import SageMakerEndpoint
 from inferstack.components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack.config.environment import Deployment
+from inferstack.llm.planner import LlmPlan, PlanError, plan_for_deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
 
 
@@ -125,6 +129,114 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     )
 
 
+def llm_plan(ctx: StackContext, d: Deployment) -> LlmPlan:
+    """The GPU memory plan of an LLM deployment (the same in every region); ValueError with the arithmetic."""
+    try:
+        return plan_for_deployment(
+            ctx.env, d, ctx.llm_packages[d.model], package_dir=ctx.root / "model_packages" / d.model
+        )
+    except PlanError as exc:
+        raise ValueError(f"deployment {d.model}: {exc.message}") from None
+
+
+def llm_cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
+    """The cold-start budget of a vllm-eks replica: image pull, the weights streamed from S3, engine start."""
+    weights = ctx.llm_packages[d.model].weight_bytes(ctx.root / "model_packages" / d.model)
+    return coldstart.llm_cold_start(weights_bytes=weights, load_format="runai_streamer")
+
+
+def _vllm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    platform, _registry, alerting = _inputs(rs)
+    assert d.replicas is not None and d.gpu_node_group is not None
+    package = ctx.llm_packages[d.model]
+    if d.rollout.canary_version is not None:
+        # LlmService runs canaries (canary_version + canary_weights_uri), but an LLM package pins one version's
+        # weights_uri, so the environment cannot name the canary's weights yet.
+        raise ValueError(
+            f"deployment {d.model}: rollout.canary_version={d.rollout.canary_version} is not supported on vllm-eks "
+            "(the LLM package pins one weights_uri); remove canary_version and roll out by bumping version"
+        )
+    group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
+    group = platform.gpu_node_groups.get(d.gpu_node_group)
+    labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
+    smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
+    plan = llm_plan(ctx, d)
+    # Requests = the replica's share (tensor_parallel GPUs) of allocatable CPU/memory on every type of its group.
+    pod = group_pod_size(ctx.env, group_cfg, plan.tensor_parallel)
+    if pod is None:
+        raise ValueError(
+            f"deployment {d.model}: tensor parallel {plan.tensor_parallel} (the GPUs of one replica) does not fit "
+            f"gpu_node_group {group_cfg.name!r}"
+        )
+    if package.slo is None:
+        raise ValueError(
+            f"deployment {d.model}: model_packages/{d.model}/model.yaml has no slo; the vLLM alerts and canary gates "
+            "need one: add slo: {time_to_first_token_p95_ms: N, inter_token_latency_p95_ms: M}"
+        )
+    budget = llm_cold_start(ctx, d)
+    period, threshold = coldstart.startup_probe(budget)
+    service = LlmService(
+        f"vllm-{d.model}{rs.suffix}",
+        {
+            "model_name": d.model,
+            "model_version": d.version,
+            "weights_uri": package.weights_uri,
+            "image": ctx.env.serving.vllm_image,
+            "region": rs.region,
+            "kms_key_arn": platform.key_arn,
+            "oidc_provider_arn": platform.oidc_provider_arn,
+            "oidc_issuer_url": platform.oidc_issuer_url,
+            "k8s_provider": platform.k8s_provider,
+            "vpc_id": platform.vpc_id,
+            "vpc_cidr": platform.vpc_cidr,
+            "pod_security_group_id": platform.cluster_security_group_id,
+            "subnet_ids": platform.private_subnet_ids,
+            "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
+            "node_group": labels.get(NODE_GROUP_LABEL),
+            "alarm_topic_arn": alerting.topic_arn,
+            "tensor_parallel": plan.tensor_parallel,
+            "max_model_len": plan.max_model_len,
+            "max_num_seqs": plan.max_num_seqs,
+            "gpu_memory_utilization": plan.gpu_memory_utilization,
+            "kv_cache_dtype": plan.kv_cache_dtype,
+            "shm_size_gib": plan.shm_size_gib,
+            "ttft_slo_ms": package.slo.time_to_first_token_p95_ms,
+            "itl_slo_ms": package.slo.inter_token_latency_p95_ms,
+            "min_replicas": d.replicas.min,
+            "max_replicas": d.replicas.max,
+            "cpu": pod.cpu,
+            "memory": pod.memory,
+            "streamer_concurrency": coldstart.STREAMER_CONCURRENCY,
+            "startup_period_seconds": period,
+            "startup_failure_threshold": threshold,
+            "image_pull_seconds": budget.total_seconds - budget.startup_seconds,
+            "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
+            "zone_id": aws.route53.get_zone_output(
+                name=ctx.env.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=rs.provider)
+            ).zone_id,
+            "deletion_protection": ctx.env.name == "prod",
+            "k8s_depends_on": [c for c in (platform.components.get("addons"),) if c is not None],
+            "tags": {**ctx.tags, "model": d.model},
+        },
+        opts=rs.opts(),
+    )
+    rs.llm[d.model] = service
+    rs.entry_points[d.model] = EntryPoint(
+        model=d.model,
+        target="vllm-eks",
+        dns_name=service.alb_dns_name,
+        zone_id=service.alb_zone_id,
+        public=False,
+        health_path=service.health_path,
+        health_alarm_name=service.health_alarm_name,
+        extra={
+            "load_balancer_arn_suffix": service.alb_arn_suffix,
+            "target_group_arn_suffix": service.stable_target_group_arn_suffix,
+            "namespace": service.namespace,
+        },
+    )
+
+
 def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     platform, registry, alerting = _inputs(rs)
     assert d.instances is not None and d.instance_type is not None
@@ -195,14 +307,31 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     for d in ctx.env.deployments:
         if d.target == "triton-eks":
             _triton(ctx, rs, d)
-        else:
+        elif d.target == "vllm-eks":
+            _vllm(ctx, rs, d)
+        elif d.target in ("sagemaker", "sagemaker-async"):
             _sagemaker(ctx, rs, d)
     if rs.is_primary:
         # Printed by `inferstack preview` like the failover budget: the arithmetic behind probes and timeouts.
-        pulumi.export("cold_start", {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments})
+        pulumi.export(
+            "cold_start",
+            {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments if d.target != "sagemaker-llm"},
+        )
 
 
 def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
+    if d.target == "vllm-eks":
+        llm_budget = llm_cold_start(ctx, d)
+        period, threshold = coldstart.startup_probe(llm_budget)
+        plan = llm_plan(ctx, d)
+        return {
+            "target": d.target,
+            **llm_budget.to_json(),
+            "startup_probe": f"{threshold} x {period}s = {threshold * period}s",
+            "tensor_parallel": plan.tensor_parallel,
+            "instance_type": plan.instance_type,
+            "gpu_memory_plan": plan.arithmetic,
+        }
     budget = cold_start(ctx, d)
     out: dict[str, object] = {"target": d.target, **budget.to_json()}
     if d.target == "triton-eks":

@@ -77,8 +77,27 @@ def test_reference_environments_have_capacity_that_adds_up():
 
 def test_prod_baseline_counts_the_nodes_the_minimum_replicas_need():
     env = load_environment(Project(ROOT), "prod")
-    (group,) = plan(env).values()
+    group = plan(env)["l4"]
     assert group.nodes_min == 2 and group.baseline_nodes == 2 >= group.min_size
+
+
+def test_vllm_replicas_count_at_the_planners_tensor_parallel_degree():
+    # prod: the 70B model is planned at tensor parallel 4, so one replica takes a whole g6e.12xlarge (4 GPUs).
+    prod = plan(load_environment(Project(ROOT), "prod"))["l40s-x4"]
+    (need,) = prod.needs
+    assert (need.model, need.gpus_per_replica, need.pods_per_node) == ("llama-3-1-70b-instruct", 4, 1)
+    assert (prod.nodes_min, prod.nodes_max, prod.baseline_nodes) == (2, 3, 2)
+    # staging: the 8B model fits one L40S (tensor parallel 1), one replica per g6e.xlarge.
+    (need,) = plan(load_environment(Project(ROOT), "staging"))["l40s"].needs
+    assert (need.model, need.gpus_per_replica, need.pods_per_node) == ("llama-3-1-8b-instruct", 1, 1)
+
+
+def test_vllm_tensor_parallel_beyond_the_node_is_an_error_of_the_planner_not_a_silent_one_gpu_pod(workspace):  # noqa: F811
+    path = workspace / "environments" / "prod.yaml"
+    edit(path, lambda t: t.replace("gpu_node_group: l40s-x4", "gpu_node_group: l4"))
+    code, _, err = run("validate")
+    assert code == 2
+    assert "llama-3-1-70b-instruct does not fit on g6.xlarge, g6.2xlarge" in err
 
 
 def test_four_gpus_per_replica_on_one_gpu_nodes_is_refused_with_the_numbers(workspace):  # noqa: F811
@@ -113,8 +132,8 @@ def test_min_replicas_beyond_max_size_is_refused(workspace):  # noqa: F811
 
 def test_the_shipped_prod_replicas_no_longer_exceed_its_node_group():
     env = load_environment(Project(ROOT), "prod")
-    (group,) = plan(env).values()
-    assert group.nodes_max <= 0.8 * group.max_size
+    for group in plan(env).values():
+        assert group.nodes_max <= 0.8 * group.max_size, group.name
 
 
 def test_the_shipped_prod_text_embedder_max_10_on_8_nodes_is_refused(workspace):  # noqa: F811

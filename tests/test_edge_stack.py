@@ -80,19 +80,24 @@ def compose(env: Environment) -> StackContext:
         rs.platform = fake_platform(rs)
         observability.build_alerting(ctx, rs)
         for d in env.deployments:
-            if d.target == "triton-eks":
-                rs.triton[d.model] = FakeTritonService(f"{d.model}{rs.suffix}")
+            if d.target in ("triton-eks", "vllm-eks"):
+                # LlmService exposes the same outputs as TritonService (components/_eks_serving.EksServing).
+                (rs.triton if d.target == "triton-eks" else rs.llm)[d.model] = FakeTritonService(
+                    f"{d.model}{rs.suffix}"
+                )
                 rs.entry_points[d.model] = EntryPoint(
                     model=d.model,
                     target=d.target,
                     dns_name=pulumi.Output.from_input(f"internal-{d.model}.{rs.region}.elb.amazonaws.com"),
                     zone_id=pulumi.Output.from_input("Z35SXDOTRQ7X7K"),
                     public=False,
-                    health_path="/v2/health/ready",
+                    health_path="/v2/health/ready" if d.target == "triton-eks" else "/health",
                     health_alarm_name=pulumi.Output.from_input(f"{d.model}-{rs.region}-unhealthy"),
                     extra={
                         "load_balancer_arn_suffix": pulumi.Output.from_input(f"app/{d.model}/abc"),
-                        "namespace": pulumi.Output.from_input(f"triton-{d.model}"),
+                        "namespace": pulumi.Output.from_input(
+                            f"{'triton' if d.target == 'triton-eks' else 'vllm'}-{d.model}"
+                        ),
                     },
                 )
             else:
@@ -133,7 +138,10 @@ def test_prod_has_a_complete_primary_secondary_pair_per_model_each_with_a_health
     by_name: dict[str, list[Any]] = {}
     for r in service_records(rec):
         by_name.setdefault(r.inputs["name"], []).append(r)
-    assert sorted(by_name) == sorted(f"{d.model}.prod.inference.example.com" for d in env.deployments)
+    # vllm-eks entry points are private (internal ALB only: API Gateway cannot carry streamed generations), so
+    # they get no public record; every other deployment gets a failover pair.
+    public = [d for d in env.deployments if d.target != "vllm-eks"]
+    assert sorted(by_name) == sorted(f"{d.model}.prod.inference.example.com" for d in public)
     for name, records in by_name.items():
         assert sorted(routing_of(r) for r in records) == ["PRIMARY", "SECONDARY"], name
         assert len({r.inputs["setIdentifier"] for r in records}) == 2
@@ -214,7 +222,9 @@ def test_failover_seconds_output_is_interval_times_threshold_plus_ttl(name: str)
     expected = env.dns.health_check_interval_seconds * env.dns.failure_threshold + env.dns.ttl_seconds
     assert rec.outputs["failover_seconds"] == expected
     assert rec.outputs["failover"]["seconds"] <= rec.outputs["failover"]["max_seconds"]
-    assert rec.outputs["dns_names"] == {d.model: f"{d.model}.{name}.inference.example.com" for d in env.deployments}
+    assert rec.outputs["dns_names"] == {
+        d.model: f"{d.model}.{name}.inference.example.com" for d in env.deployments if d.target != "vllm-eks"
+    }
 
 
 def test_reference_failover_budgets_are_as_configured() -> None:

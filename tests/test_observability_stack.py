@@ -38,8 +38,14 @@ def test_composite_alarm_per_deployment_and_region_includes_the_serving_health_a
     rec = recorded_env("prod")
     composites = {a.name: a for a in rec.all("aws:cloudwatch/compositeAlarm:CompositeAlarm")}
     assert sorted(composites) == sorted(
-        f"alarms-{m}{s}-composite" for m in ("fraud-scorer", "text-embedder") for s in ("", "-us-west-2")
+        f"alarms-{m}{s}-composite"
+        for m in ("fraud-scorer", "text-embedder", "llama-3-1-70b-instruct")
+        for s in ("", "-us-west-2")
     )
+    llm = composites["alarms-llama-3-1-70b-instruct-composite"].inputs["alarmRule"]
+    # The vLLM ALB's 5xx/latency alarms and its healthy-hosts alarm, not SageMaker's.
+    assert 'ALARM("llama-3-1-70b-instruct-us-east-1-unhealthy")' in llm
+    assert "gpu-memory" not in llm
     rule = composites["alarms-fraud-scorer-composite"].inputs["alarmRule"]
     assert 'ALARM("inferstack-prod-fraud-scorer-us-east-1-5xx")' in rule
     assert 'ALARM("fraud-scorer-unhealthy")' in rule
@@ -79,14 +85,15 @@ def test_dashboard_json_parses_and_shows_only_deployed_resources(name: str) -> N
     env = load_env(name)
     body = json.loads(rec.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
     metrics = _dashboard_metrics(body)
+    eks_targets = ("triton-eks", "vllm-eks")
     endpoints = {
         f"{d.model}{'' if i == 0 else '-' + r}-endpoint"
         for d in env.deployments
-        if d.target != "triton-eks"
+        if d.target not in eks_targets
         for i, r in enumerate(env.regions.all)
     }
     clusters = {f"inferstack-{r}" for r in env.regions.all}
-    lbs = {f"app/{d.model}/abc" for d in env.deployments if d.target == "triton-eks"}
+    lbs = {f"app/{d.model}/abc" for d in env.deployments if d.target in eks_targets}
     health_ids = {dep for r in rec.all("aws:route53/record:Record") for dep in r.dependencies if "HealthCheck" in dep}
     seen: dict[str, set[str]] = {
         "EndpointName": set(),
@@ -101,7 +108,11 @@ def test_dashboard_json_parses_and_shows_only_deployed_resources(name: str) -> N
     assert seen["EndpointName"] == endpoints
     assert seen["ClusterName"] == clusters
     assert seen["LoadBalancer"] == lbs
-    assert seen["Namespace"] == {f"triton-{d.model}" for d in env.deployments if d.target == "triton-eks"}
+    assert seen["Namespace"] == {
+        f"{'triton' if d.target == 'triton-eks' else 'vllm'}-{d.model}"
+        for d in env.deployments
+        if d.target in eks_targets
+    }
     assert len(seen["HealthCheckId"]) == len(health_ids)
     names = {m for _, _, m, _ in metrics}
     assert {

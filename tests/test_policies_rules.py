@@ -624,6 +624,16 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, dict[str, Any],
         ],
     ),
     (
+        "kubernetes-pod-container-match-tensor-parallel-gpus",
+        DEP,
+        mutate(deployment(), _c(lambda c: c.update(args=["s3://w/m/1/", "--tensor-parallel-size=1"]))),
+        mutate(deployment(), _c(lambda c: c.update(args=["s3://w/m/1/", "--tensor-parallel-size=4"]))),
+        "Deployment 'r' container 'triton' runs tensor parallel 4 on 1 nvidia.com/gpu: every rank needs its own "
+        "GPU; set resources.limits.nvidia.com/gpu to 4 (LlmService does, from the GPU memory plan)",
+        deployment(),
+        [],
+    ),
+    (
         "kubernetes-pod-container-limit-gpus-per-pod",
         DEP,
         deployment(),
@@ -794,6 +804,27 @@ def test_every_resource_policy_has_a_case() -> None:
 
     resource_policies = {r.name for r in all_rules() if not r.is_stack}
     assert resource_policies == set(IDS)
+
+
+@pytest.mark.parametrize(
+    ("args", "gpus", "found"),
+    [
+        (["--tensor-parallel-size", "4"], "4", []),
+        (["-tp", "2"], "4", ["runs tensor parallel 2 on 4 nvidia.com/gpu"]),
+        (["--tensor-parallel-size=2"], None, ["runs tensor parallel 2 on no nvidia.com/gpu"]),
+        (["--tensor-parallel-size=two"], "1", ["sets --tensor-parallel-size=two; use a whole number of GPUs"]),
+    ],
+)
+def test_tensor_parallel_is_read_in_every_flag_form(args: list[str], gpus: str | None, found: list[str]) -> None:
+    def change(c: dict[str, Any]) -> None:
+        c["args"] = args
+        if gpus is None:
+            c["resources"]["limits"].pop("nvidia.com/gpu")
+        else:
+            c["resources"]["limits"]["nvidia.com/gpu"] = gpus
+
+    got = messages("kubernetes-pod-container-match-tensor-parallel-gpus", [res(DEP, mutate(deployment(), _c(change)))])
+    assert len(got) == len(found) and all(f in g for f, g in zip(found, got, strict=True))
 
 
 def test_limits_follow_the_environment_config() -> None:

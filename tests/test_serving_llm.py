@@ -399,3 +399,11 @@ def test_kubernetes_monitoring_adds_an_llm_dashboard_next_to_the_gpu_rules() -> 
                 opts=pulumi.ResourceOptions(provider=k8s.Provider("k8s", kubeconfig="{}")),
             )
         )
+
+
+def test_the_environment_default_image_is_the_components_pin() -> None:
+    from inferstack.config.environment import Serving
+
+    assert Serving().vllm_image == VLLM_IMAGE
+    with pytest.raises(ValueError, match="is not pinned"):
+        Serving(vllm_image="vllm/vllm-openai:latest")

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from inferstack.catalog import (
     AWS_REGIONS,
@@ -205,9 +205,19 @@ class GpuNodeGroup(_Model):
     time_slicing_replicas: int = Field(
         default=0, ge=0, le=16, description="NVIDIA time-slicing replicas per GPU (0 = off)."
     )
+    local_nvme_raid0: bool = Field(
+        default=False,
+        description="RAID0 over the instance-store NVMe volumes for kubelet, containerd and pod logs "
+        "(AL2023 nodeadm localStorage); faster image pulls and caches for LLM nodes.",
+    )
 
     @model_validator(mode="after")
     def _gpu_rules(self) -> GpuNodeGroup:
+        if self.local_nvme_raid0 and self.ami_type != "AL2023_x86_64_NVIDIA":
+            raise ValueError(
+                f"local_nvme_raid0 needs ami_type AL2023_x86_64_NVIDIA (nodeadm assembles the RAID0 array); "
+                f"ami_type={self.ami_type!r} does not, so use AL2023_x86_64_NVIDIA or remove local_nvme_raid0"
+            )
         if self.min_size > self.max_size:
             raise ValueError(
                 f"min_size={self.min_size} exceeds max_size={self.max_size}; raise max_size or lower min_size"
@@ -415,15 +425,22 @@ class Serving(_Model):
     sagemaker_triton_version: str = Field(
         default="24.09", description="SageMaker Triton container version resolved with sagemaker.core image_uris."
     )
+    vllm_image: str = Field(
+        # = inferstack.components.llm_service.VLLM_IMAGE (tests/test_serving_llm.py keeps them equal).
+        default="vllm/vllm-openai:v0.31.0",
+        description="vLLM OpenAI server image for vllm-eks, pinned by tag (optionally @sha256 digest); "
+        "':latest' is refused.",
+    )
 
-    @field_validator("triton_image")
+    @field_validator("triton_image", "vllm_image")
     @classmethod
     def _pinned(cls, v: str) -> str:
         name = v.split("@", 1)[0]
         tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else None
         if tag is None or tag == "latest":
             raise ValueError(
-                f"{v!r} is not pinned; use an explicit tag such as 'nvcr.io/nvidia/tritonserver:24.09-py3'"
+                f"{v!r} is not pinned; use an explicit tag such as 'nvcr.io/nvidia/tritonserver:24.09-py3' or "
+                "'vllm/vllm-openai:v0.31.0'"
             )
         return v
 
@@ -714,6 +731,10 @@ class PolicySettings(_Model):
 
 class Environment(_Model):
     """A deployable environment: `environments/<name>.yaml`."""
+
+    _project_root: str | None = PrivateAttr(default=None)
+    """The project the file was loaded from (set by `load_environment`): where the LLM deployments' packages
+    are, so pure consumers (capacity, cost) can ask the GPU memory planner for their tensor-parallel degree."""
 
     name: Literal["dev", "staging", "prod"] = Field(description="Environment name; must match the file and stack.")
     regions: Regions = Field(description="Primary and optional secondary region.")

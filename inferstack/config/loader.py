@@ -562,6 +562,7 @@ def load_environment(project: Project, name: str, *, check_packages: bool = True
         env = Environment.model_validate(data, strict=_STRICT)
     except ValidationError as exc:
         raise InputError(_validation_message(exc, Environment, rel, node)) from None
+    env._project_root = str(project.root)
     if env.name != name:
         raise InputError(
             f"{rel} ==> at name\n  ==> name {env.name!r} differs from the file name {name!r}; make them equal"
