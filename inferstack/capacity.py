@@ -262,17 +262,18 @@ def _canary_pods(d: Deployment) -> int:
     return 0
 
 
-def replica_gpus(env: Environment, d: Deployment) -> int:
+def replica_gpus(env: Environment, d: Deployment) -> int | None:
     """GPUs one replica of an EKS deployment takes: `gpus_per_replica` on triton-eks; on vllm-eks the GPU memory
     planner's tensor-parallel degree (LlmService gives every rank its own GPU), read from the package next to the
-    environment file. When the package cannot be planned (validate reports why), 1."""
+    environment file. None when the package cannot be planned: validate reports the planner's error, and a
+    capacity figure built on a guess would only add a misleading second one."""
     if d.target != "vllm-eks":
         return d.gpus_per_replica
     if d.llm is not None and d.llm.tensor_parallel:
         return d.llm.tensor_parallel
     root = env._project_root
     if root is None:
-        return 1
+        return None
     from pathlib import Path
 
     from inferstack.config.llm_package import LlmPackage
@@ -283,10 +284,10 @@ def replica_gpus(env: Environment, d: Deployment) -> int:
     try:
         package = load_package(project, d.model)
         if not isinstance(package, LlmPackage):
-            return 1
+            return None
         return plan_for_deployment(env, d, package, package_dir=project.packages_dir / d.model).tensor_parallel
     except (InputError, PlanError, ValueError):
-        return 1
+        return None
 
 
 def group_pod_size(env: Environment, group: GpuNodeGroup, gpus_per_replica: int) -> PodSize | None:
@@ -312,6 +313,8 @@ def plan(env: Environment) -> dict[str, GroupPlan]:
             continue
         gp = plans[d.gpu_node_group]
         gpus = replica_gpus(env, d)
+        if gpus is None:
+            continue
         pod = pod_size(gp.instance_types, gpus, ts)
         per_node = min(pods_per_node(node(t, ts), pod) for t in gp.instance_types) if pod else 0
         gp.needs.append(

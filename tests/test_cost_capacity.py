@@ -22,7 +22,7 @@ def gpu_instance_lines(cost: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         i["components"][0]
         for i in cost["items"]
-        if i["type"] == "aws:eks/nodeGroup:NodeGroup" and i["name"].startswith("gpu-")
+        if i["type"] == "aws:eks/nodeGroup:NodeGroup" and i["name"].startswith("gpu-l4-")
     ]
 
 
@@ -35,7 +35,7 @@ def gpu_min_size_one(result: Any) -> Any:
     """The preview as the shipped prod had it: GPU node groups at min_size 1."""
     copy = deepcopy(result)
     for r in copy.resources:
-        if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name.startswith("gpu-"):
+        if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name.startswith("gpu-l4-"):
             r.inputs["scalingConfig"]["minSize"] = 1
     return copy
 
@@ -76,7 +76,13 @@ def test_cost_breakdown_shows_each_deployment_with_its_gpu_nodes(previews):
         ("text-embedder", "us-west-2"),
         ("fraud-scorer", "us-east-1"),
         ("fraud-scorer", "us-west-2"),
+        ("llama-3-1-70b-instruct", "us-east-1"),
+        ("llama-3-1-70b-instruct", "us-west-2"),
     }
+    # The 70B model at tensor parallel 4: one g6e.12xlarge per replica, 2 at minimum, 3 at the HPA maximum.
+    llm = rows[("llama-3-1-70b-instruct", "us-east-1")]
+    assert llm["gpu_nodes"]["baseline"] == 2 and llm["gpu_nodes"]["peak"] == 3
+    assert llm["monthly_usd"]["baseline"] > 2 * 10.49264 * 730
     embedder = rows[("text-embedder", "us-east-1")]
     assert embedder["gpu_nodes"]["baseline"] == 2 and embedder["gpu_nodes"]["peak"] == 5
     assert embedder["monthly_usd"]["baseline"] > 2 * G6_XLARGE_MONTHLY

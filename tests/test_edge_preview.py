@@ -27,7 +27,8 @@ def test_prod_preview_has_failover_records_api_in_both_regions_topic_dashboard_a
     ]
     assert len(by_type["aws:sns/topic:Topic"]) == 2
     assert by_type["aws:cloudwatch/dashboard:Dashboard"] == ["dashboard-dashboard"]
-    assert len(by_type["aws:cloudwatch/compositeAlarm:CompositeAlarm"]) == 4
+    # One composite per deployment and region: text-embedder, fraud-scorer and llama-3-1-70b-instruct x 2 regions.
+    assert len(by_type["aws:cloudwatch/compositeAlarm:CompositeAlarm"]) == 6
     assert by_type["aws:budgets/budget:Budget"] == ["budget-budget"]
 
 

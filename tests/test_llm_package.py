@@ -174,9 +174,11 @@ LLM_DEPLOYMENT = """
     version: 1
     target: vllm-eks
     gpu_node_group: l4
-    replicas: {min: 1, max: 2}
+    replicas: {min: 1, max: 1}
     llm: {max_model_len: 8192, max_concurrent_sequences: 4}
 """
+# max 1: capacity counts LLM replicas on the group too (inferstack.capacity.replica_gpus), and staging's l4 group
+# (max_size 4) already holds text-embedder's 3.
 
 
 def test_validate_refuses_an_llm_deployment_that_cannot_fit_with_file_line_and_arithmetic(workspace: Path) -> None:

@@ -118,6 +118,8 @@ def triton_workloads(p: PreviewResult) -> list[Workload]:
     }
     for dep in of_type(p, "kubernetes:apps/v1:Deployment"):
         args = dep.inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+        if not any(a.startswith("--model-repository=") for a in args):
+            continue  # not Triton (LlmService's vLLM pods: tests/test_serving_llm.py checks their weights grant)
         repo = next(a for a in args if a.startswith("--model-repository=")).split("=", 1)[1]
         model = next(a for a in args if a.startswith("--load-model=")).split("=", 1)[1]
         bucket, prefix = split_s3(repo)

@@ -86,7 +86,7 @@ def test_prod_at_max_size_30_on_g6_2xlarge_trips_the_peak_ceiling(previews):
 
     result = deepcopy(previews("prod"))
     for r in result.resources:
-        if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name.startswith("gpu-"):
+        if r.type == "aws:eks/nodeGroup:NodeGroup" and r.name.startswith("gpu-l4-"):
             r.inputs["instanceTypes"] = ["g6.2xlarge"]
             r.inputs["scalingConfig"]["maxSize"] = 30
     env = load_environment(Project(ROOT), "prod")

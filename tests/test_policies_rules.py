@@ -624,7 +624,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, dict[str, Any],
         ],
     ),
     (
-        "kubernetes-pod-container-match-tensor-parallel-gpus",
+        "kubernetes-pod-container-configure-tensor-parallel-gpus",
         DEP,
         mutate(deployment(), _c(lambda c: c.update(args=["s3://w/m/1/", "--tensor-parallel-size=1"]))),
         mutate(deployment(), _c(lambda c: c.update(args=["s3://w/m/1/", "--tensor-parallel-size=4"]))),
@@ -823,7 +823,8 @@ def test_tensor_parallel_is_read_in_every_flag_form(args: list[str], gpus: str |
         else:
             c["resources"]["limits"]["nvidia.com/gpu"] = gpus
 
-    got = messages("kubernetes-pod-container-match-tensor-parallel-gpus", [res(DEP, mutate(deployment(), _c(change)))])
+    policy = "kubernetes-pod-container-configure-tensor-parallel-gpus"
+    got = messages(policy, [res(DEP, mutate(deployment(), _c(change)))])
     assert len(got) == len(found) and all(f in g for f, g in zip(found, got, strict=True))
 
 

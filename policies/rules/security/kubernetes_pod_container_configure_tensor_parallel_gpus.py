@@ -68,7 +68,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 
 
 POLICY = resource_policy(
-    name="kubernetes-pod-container-match-tensor-parallel-gpus",
+    name="kubernetes-pod-container-configure-tensor-parallel-gpus",
     description="LLM server containers get exactly as many GPUs as their tensor-parallel degree.",
     meta=META,
     severity=Severity.HIGH,
