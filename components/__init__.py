@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from inferstack.components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
     from inferstack.components.inference_api import InferenceApi, InferenceApiArgs
     from inferstack.components.keys import Keys, KeysArgs
+    from inferstack.components.llm_service import LlmService, LlmServiceArgs
     from inferstack.components.model_registry import (
         ModelArtifactReplication,
         ModelArtifactReplicationArgs,
@@ -64,6 +65,8 @@ _EXPORTS = {
     "InferenceApiArgs": "inference_api",
     "Keys": "keys",
     "KeysArgs": "keys",
+    "LlmService": "llm_service",
+    "LlmServiceArgs": "llm_service",
     "ModelArtifactReplication": "model_registry",
     "ModelArtifactReplicationArgs": "model_registry",
     "ModelRegistry": "model_registry",
@@ -104,6 +107,8 @@ __all__ = [
     "KeysArgs",
     "KubernetesMonitoring",
     "KubernetesMonitoringArgs",
+    "LlmService",
+    "LlmServiceArgs",
     "ModelArtifactReplication",
     "ModelArtifactReplicationArgs",
     "ModelRegistry",
