@@ -149,13 +149,10 @@ def llm_package_name(project: Project, path_or_name: str) -> str | None:
     else:
         return None
     try:
-        data = yaml.safe_load((project.packages_dir / name / "model.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    if not isinstance(data, dict) or data.get("kind") != "llm":
-        return None
-    load_package(project, name)  # InputError with file:line for a broken manifest
-    return name
+        pkg = load_package(project, name)  # the loader's hardened YAML reader, never a second parser
+    except InputError:
+        return None  # resolve_package reports the same error for either kind
+    return name if isinstance(pkg, LlmPackage) else None
 
 
 def validate_llm_package(project: Project, name: str) -> list[str]:
