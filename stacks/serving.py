@@ -9,6 +9,8 @@ API Gateway's 29-30 s integration timeout and buffered responses do not fit stre
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 import pulumi
 import pulumi_aws as aws
 
@@ -16,6 +18,7 @@ from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
+from inferstack.components._eks_serving import EksServing
 from inferstack.components.llm_service import LlmService
 from inferstack.components.sagemaker_endpoint import SageMakerEndpoint
 from inferstack.components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
@@ -45,6 +48,45 @@ def _inputs(rs: RegionStack) -> tuple[PlatformOutputs, RegistryOutputs, Alerting
 def cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
     """The cold-start budget of one deployment (same in every region)."""
     return coldstart_checks.budget(ctx.root, ctx.packages[d.model], d)
+
+
+class _Exposure(TypedDict):
+    domain_name: str
+    zone_id: pulumi.Output[str]
+    deletion_protection: bool
+    k8s_depends_on: list[Any]
+    tags: dict[str, str]
+
+
+def _exposure_args(ctx: StackContext, rs: RegionStack, d: Deployment, platform: PlatformOutputs) -> _Exposure:
+    """What TritonService and LlmService both take for their internal ALB and the cluster (EksServiceArgs' names)."""
+    return {
+        "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
+        "zone_id": aws.route53.get_zone_output(
+            name=ctx.env.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=rs.provider)
+        ).zone_id,
+        "deletion_protection": ctx.env.name == "prod",
+        "k8s_depends_on": [c for c in (platform.components.get("addons"),) if c is not None],
+        "tags": {**ctx.tags, "model": d.model},
+    }
+
+
+def _eks_entry_point(d: Deployment, service: EksServing) -> EntryPoint:
+    """An EKS serving component's internal ALB as the deployment's (private) entry point in one region."""
+    return EntryPoint(
+        model=d.model,
+        target=d.target,
+        dns_name=service.alb_dns_name,
+        zone_id=service.alb_zone_id,
+        public=False,
+        health_path=service.health_path,
+        health_alarm_name=service.health_alarm_name,
+        extra={
+            "load_balancer_arn_suffix": service.alb_arn_suffix,
+            "target_group_arn_suffix": service.stable_target_group_arn_suffix,
+            "namespace": service.namespace,
+        },
+    )
 
 
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
@@ -102,31 +144,12 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "image_pull_seconds": budget.total_seconds - budget.startup_seconds,
             "canary_version": d.rollout.canary_version if d.rollout.strategy == "canary" else None,
             "canary_percent": d.rollout.canary_percent,
-            "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
-            "zone_id": aws.route53.get_zone_output(
-                name=ctx.env.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=rs.provider)
-            ).zone_id,
-            "deletion_protection": ctx.env.name == "prod",
-            "k8s_depends_on": [c for c in (platform.components.get("addons"),) if c is not None],
-            "tags": {**ctx.tags, "model": d.model},
+            **_exposure_args(ctx, rs, d, platform),
         },
         opts=rs.opts(),
     )
     rs.triton[d.model] = service
-    rs.entry_points[d.model] = EntryPoint(
-        model=d.model,
-        target="triton-eks",
-        dns_name=service.alb_dns_name,
-        zone_id=service.alb_zone_id,
-        public=False,
-        health_path=service.health_path,
-        health_alarm_name=service.health_alarm_name,
-        extra={
-            "load_balancer_arn_suffix": service.alb_arn_suffix,
-            "target_group_arn_suffix": service.stable_target_group_arn_suffix,
-            "namespace": service.namespace,
-        },
-    )
+    rs.entry_points[d.model] = _eks_entry_point(d, service)
 
 
 def llm_plan(ctx: StackContext, d: Deployment) -> LlmPlan:
@@ -210,31 +233,12 @@ def _vllm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "startup_period_seconds": period,
             "startup_failure_threshold": threshold,
             "image_pull_seconds": budget.total_seconds - budget.startup_seconds,
-            "domain_name": f"{d.model}.{ctx.env.name}.{ctx.env.dns.zone}",
-            "zone_id": aws.route53.get_zone_output(
-                name=ctx.env.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=rs.provider)
-            ).zone_id,
-            "deletion_protection": ctx.env.name == "prod",
-            "k8s_depends_on": [c for c in (platform.components.get("addons"),) if c is not None],
-            "tags": {**ctx.tags, "model": d.model},
+            **_exposure_args(ctx, rs, d, platform),
         },
         opts=rs.opts(),
     )
     rs.llm[d.model] = service
-    rs.entry_points[d.model] = EntryPoint(
-        model=d.model,
-        target="vllm-eks",
-        dns_name=service.alb_dns_name,
-        zone_id=service.alb_zone_id,
-        public=False,
-        health_path=service.health_path,
-        health_alarm_name=service.health_alarm_name,
-        extra={
-            "load_balancer_arn_suffix": service.alb_arn_suffix,
-            "target_group_arn_suffix": service.stable_target_group_arn_suffix,
-            "namespace": service.namespace,
-        },
-    )
+    rs.entry_points[d.model] = _eks_entry_point(d, service)
 
 
 def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
