@@ -24,6 +24,7 @@ from inferstack.components.model_registry import (
 from inferstack.components.monitoring import Dashboard, DashboardArgs, KubernetesMonitoring, KubernetesMonitoringArgs
 from inferstack.components.network import Network, NetworkArgs
 from inferstack.components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
+from inferstack.components.sagemaker_llm import SageMakerLlm, SageMakerLlmArgs
 from inferstack.components.triton_front import TritonFront, TritonFrontArgs
 from inferstack.components.triton_service import TritonService, TritonServiceArgs
 
@@ -56,6 +57,8 @@ __all__ = [
     "NetworkArgs",
     "SageMakerEndpoint",
     "SageMakerEndpointArgs",
+    "SageMakerLlm",
+    "SageMakerLlmArgs",
     "ServiceAlarms",
     "ServiceAlarmsArgs",
     "TritonFront",
