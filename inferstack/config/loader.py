@@ -187,6 +187,9 @@ def load_model_package(project: Project, name: str) -> ModelPackage:
             f"{project.rel(path)} ==> model package {name!r} not found; {hint}known packages: "
             f"{', '.join(known) or 'none'}"
         )
+    from inferstack.packages.paths import check_manifest_location
+
+    check_manifest_location(path.parent, project.packages_dir, project.rel)
     data, node = _read_yaml(path, project)
     try:
         pkg = ModelPackage.model_validate(data)
@@ -197,7 +200,25 @@ def load_model_package(project: Project, name: str) -> ModelPackage:
             f"{project.rel(path)} ==> at name\n  ==> name {pkg.name!r} differs from its directory {name!r}; "
             "make them equal"
         )
+    _check_package_paths(project, path, pkg, node)
     return pkg
+
+
+def _check_package_paths(project: Project, path: Path, pkg: ModelPackage, node: yaml.Node | None) -> None:
+    """Paths the manifest names that leave the package (inferstack/packages/paths.py), before any is read."""
+    from inferstack.packages.paths import manifest_problems
+
+    lines = []
+    rel = project.rel(path)
+    for field, message, shown in manifest_problems(path.parent, pkg, project.rel):
+        if field is None:
+            lines.append(f"{shown} ==> {message}")
+            continue
+        target = _node_at(node, (field,))
+        where = f"{rel}:{target.start_mark.line + 1}:{target.start_mark.column + 1}" if target else rel
+        lines.append(f"{where} ==> at {field}\n  ==> {message}")
+    if lines:
+        raise InputError("\n".join(lines))
 
 
 def load_environment(project: Project, name: str, *, check_packages: bool = True) -> Environment:

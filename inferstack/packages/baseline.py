@@ -58,7 +58,12 @@ def dataset_path(package_dir: Path, drift_baseline: str) -> tuple[Path, str]:
             f'{path} ==> at dataset\n  ==> names no baseline dataset; add "dataset": "<file>.csv" (the baseline '
             "population, one headerless CSV row per request) so publish can write Model Monitor's statistics"
         )
-    return package_dir / dataset, str(doc.get("input"))
+    from inferstack.packages.paths import package_file
+
+    text = path.read_text(encoding="utf-8")
+    line = next((i for i, row in enumerate(text.splitlines(), start=1) if '"dataset"' in row), None)
+    where = f"{path}:{line}" if line else str(path)
+    return package_file(package_dir, dataset, where=where, field="dataset"), str(doc.get("input"))
 
 
 def read_rows(path: Path, columns: int) -> list[list[float]]:

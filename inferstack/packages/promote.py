@@ -2,25 +2,22 @@
 
 Promotion is a reviewed change to one line of `environments/ENV.yaml`: the version of the
 deployment of NAME. Before touching the file it checks that the registry says `Approved` and that
-the artifact in S3 still has the sha256 recorded at publish time. The file is rewritten with
-ruamel.yaml round-trip (comments, order, flow style and quoting kept), validated, and replaced
-atomically (temp file in the same directory + rename). Rollback is a promote of an older approved
-version. `inferstack preview --env ENV` shows the change afterwards.
+the artifact in S3 still has the sha256 recorded at publish time. Only the digits of that version
+scalar change (located by offset in the composed YAML; line endings, comments, spacing and every other
+byte kept), the result is validated, and the file replaced atomically (temp file + rename). Rollback
+is a promote of an older approved version. `inferstack preview --env ENV` shows the change afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 
 from inferstack.config.environment import Environment
 from inferstack.packages.aws import Aws, aws_errors
@@ -28,9 +25,6 @@ from inferstack.packages.errors import PackageError
 from inferstack.packages.naming import package_group_name
 from inferstack.packages.registry import APPROVED, RegisteredVersion, require_version
 from inferstack.packages.validate import PackageRef
-
-# Layouts tried in order; the first whose unmodified round trip reproduces the file byte for byte wins.
-_INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4))
 
 
 @dataclass(frozen=True)
@@ -72,52 +66,58 @@ def verify_artifact(aws: Aws, registered: RegisteredVersion) -> str:
     return actual
 
 
-def _yaml_for(text: str) -> YAML:
-    for mapping, sequence, offset in _INDENTS:
-        rt = YAML()
-        rt.preserve_quotes = True
-        rt.width = 4096
-        rt.indent(mapping=mapping, sequence=sequence, offset=offset)
-        out = io.StringIO()
-        rt.dump(rt.load(text), out)
-        if out.getvalue() == text:
-            return rt
-    raise PackageError(
-        "the environment file cannot be rewritten without changing its layout (no round-trip layout reproduces it); "
-        "pin the version by hand and open a review"
-    )
+def _value(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node of `key` in a mapping node (the last one, as `yaml.safe_load` keeps); None if absent."""
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    found = [v for k, v in mapping.value if isinstance(k, yaml.ScalarNode) and k.value == key]
+    return found[-1] if found else None
 
 
-def pin_version(path: Path, rel: str, model: str, version: int) -> tuple[int, str]:
-    """(previous version, new text) with deployments[model].version set; comments and layout kept."""
-    text = path.read_text(encoding="utf-8")
+def pin_version(path: Path, rel: str, model: str, version: int) -> tuple[int, bytes]:
+    """(previous version, new file bytes) with deployments[model].version set to `version`.
+
+    Only the digits of that one scalar change: the file is decoded without newline translation (CRLF, LF
+    or mixed line endings, a BOM, trailing spaces, comments and a missing final newline all stay), the
+    scalar is located by its character offsets in the composed YAML node, and the rest is copied as is.
+    """
+    raw = path.read_bytes()
     try:
-        rt = _yaml_for(text)
-    except PackageError as exc:
-        raise PackageError(f"{rel} ==> {exc.message}") from None
-    doc: Any = rt.load(text)
-    deployments = doc.get("deployments") if hasattr(doc, "get") else None
-    entries = [d for d in deployments or [] if hasattr(d, "get") and d.get("model") == model]
+        text = raw.decode("utf-8")  # bytes.decode never translates newlines (unlike read_text)
+        root = yaml.compose(text)
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{rel} ==> is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        raise PackageError(f"{rel} ==> invalid YAML ({exc}); fix the file first") from None
+    deployments = _value(root, "deployments")
+    items = deployments.value if isinstance(deployments, yaml.SequenceNode) else []
+    entries = [d for d in items if getattr(_value(d, "model"), "value", None) == model]
     if not entries:
         raise PackageError(
             f"{rel} ==> at deployments\n  ==> there is no deployment of {model!r} to promote; add one (model, "
             "version, target and sizing) in a reviewed change first"
         )
-    entry = entries[0]
-    previous = int(entry.get("version", 0))
-    entry["version"] = version
-    out = io.StringIO()
-    rt.dump(doc, out)
-    return previous, out.getvalue()
+    node = _value(entries[0], "version")
+    if not isinstance(node, yaml.ScalarNode) or node.style not in (None, "'", '"') or not node.value.isdigit():
+        line = f":{node.start_mark.line + 1}:{node.start_mark.column + 1}" if node is not None else ""
+        raise PackageError(
+            f"{rel}{line} ==> at deployments[{model}].version\n  ==> is not a plain version number, so promote "
+            "cannot change it in place; write it as `version: N` (or pin the version by hand and open a review)"
+        )
+    start, end = node.start_mark.index, node.end_mark.index
+    token = text[start:end]
+    at = token.index(node.value)  # a quoted scalar keeps its quotes
+    new_text = text[:start] + token[:at] + str(version) + token[at + len(node.value) :] + text[end:]
+    return int(node.value), new_text.encode("utf-8")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` through a temp file in the same directory, keeping its mode."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` through a temp file in the same directory, keeping its mode."""
     mode = path.stat().st_mode & 0o777
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -140,12 +140,17 @@ def promote(ref: PackageRef, env: Environment, aws: Aws, version: int) -> Promot
             f"--version {version} --env {env.name} --note TEXT"
         )
     verify_artifact(aws, registered)
-    previous, text = pin_version(path, rel, ref.name, version)
+    previous, data = pin_version(path, rel, ref.name, version)
     if previous == version:
         return PromoteResult(ref.name, env.name, path, previous, version, registered)
     try:
-        Environment.model_validate(yaml.safe_load(text))
+        rewritten = Environment.model_validate(yaml.safe_load(data.decode("utf-8")))
     except (ValidationError, yaml.YAMLError) as exc:  # pragma: no cover - only a version number changed
         raise PackageError(f"{rel} ==> the rewritten file would be invalid ({exc}); the file was not changed") from None
-    write_atomically(path, text)
+    pinned = next((d.version for d in rewritten.deployments if d.model == ref.name), None)
+    if pinned != version:  # pragma: no cover - the changed scalar is the one the loader reads
+        raise PackageError(
+            f"{rel} ==> rewriting pinned {ref.name} to {pinned}, not {version}; the file was not changed"
+        )
+    write_atomically(path, data)
     return PromoteResult(ref.name, env.name, path, previous, version, registered)

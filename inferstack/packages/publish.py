@@ -28,7 +28,7 @@ from typing import Any
 from inferstack.artifacts import artifact_key, baseline_prefix, triton_config_name, triton_repository_prefix
 from inferstack.config.environment import Environment
 from inferstack.packages.aws import Aws, aws_errors, resolve_bucket
-from inferstack.packages.build import read_built
+from inferstack.packages.build import archive_members, read_built
 from inferstack.packages.errors import PackageError
 from inferstack.packages.naming import package_group_name
 from inferstack.packages.registry import PENDING, RegisteredVersion, find_version, group_exists
@@ -194,11 +194,10 @@ def _triton_files(ref: PackageRef, version: int) -> list[tuple[str, bytes, bool]
         (f"{prefix}/config.pbtxt", config, True),
         (f"{prefix}/configs/{triton_config_name(version)}.pbtxt", pinned, False),
     ]
-    version_dir = ref.model_dir / str(version)
-    for path in sorted(version_dir.rglob("*")):
-        rel = path.relative_to(version_dir)
-        if path.is_file() and not any(p.startswith(".") for p in rel.parts):
-            files.append((f"{prefix}/{version}/{rel.as_posix()}", path.read_bytes(), False))
+    # The archive's own member list (build.py): the same files, hidden ones left out, symbolic links refused.
+    for arcname, source in archive_members(ref, version):
+        if source is not None and arcname.startswith(f"{ref.name}/{version}/"):
+            files.append((triton_repository_prefix(ref.name) + arcname, source.read_bytes(), False))
     return files
 
 

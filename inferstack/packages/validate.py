@@ -26,6 +26,7 @@ from inferstack.config.environment import Environment
 from inferstack.config.loader import InputError, Project, load_environment, load_model_package
 from inferstack.config.model_package import ModelPackage, TensorSpec
 from inferstack.packages.errors import PackageError
+from inferstack.packages.paths import package_file
 
 HEADROOM = 0.8
 """Share of a GPU's memory a package may plan to use; the rest is CUDA context, Triton and fragmentation."""
@@ -83,7 +84,7 @@ class PackageRef:
                 f"{self.manifest.artifact_uri!r}, so there is no Triton model directory to read; "
                 "set repository to build from the package"
             )
-        return self.directory / self.manifest.repository
+        return package_file(self.directory, self.manifest.repository, where=self.manifest_rel, field="repository")
 
     def versions(self) -> list[int]:
         return self.manifest.available_versions(self.directory)
@@ -403,7 +404,9 @@ class _Checker:
             return None
         import numpy as np
 
-        path = self.ref.directory / self.pkg.sample_request
+        path = package_file(
+            self.ref.directory, self.pkg.sample_request, where=self.ref.manifest_rel, field="sample_request"
+        )
         rel = self.ref.project.rel(path)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
@@ -524,7 +527,9 @@ class _Checker:
     def drift_baseline(self) -> None:
         if self.pkg.drift_baseline is None:
             return
-        path = self.ref.directory / self.pkg.drift_baseline
+        path = package_file(
+            self.ref.directory, self.pkg.drift_baseline, where=self.ref.manifest_rel, field="drift_baseline"
+        )
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
