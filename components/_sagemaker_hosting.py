@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +29,113 @@ SAGEMAKER_VPC_SERVICES: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "monito
 environment key)."""
 
 AlarmFactory = Callable[..., aws.cloudwatch.MetricAlarm]
+
+
+class HostingArgs(TypedDict):
+    """Args every SageMaker real-time endpoint component takes (SageMakerEndpointArgs, SageMakerLlmArgs)."""
+
+    instance_type: str
+    """An `ml.*` type from the instance catalog (`inferstack.catalog`)."""
+    region: str
+    """Region of the endpoint (image and ARNs)."""
+    bucket_name: pulumi.Input[str]
+    """Model artifact bucket of the region (receives data capture; for Triton also async results and monitor
+    reports)."""
+    bucket_arn: pulumi.Input[str]
+    """ARN of that bucket."""
+    kms_key_arn: pulumi.Input[str]
+    """Environment key: endpoint storage, data capture, async outputs, monitor outputs, SNS topics."""
+    vpc_id: pulumi.Input[str]
+    """VPC of the model's network interfaces."""
+    vpc_cidr: str
+    """VPC CIDR (egress of the model's security group to the interface endpoints)."""
+    s3_prefix_list_id: pulumi.Input[str]
+    """Managed prefix list of the VPC's S3 gateway endpoint (`Network.s3_prefix_list_id`): S3 is reached at S3's
+    public ranges through the gateway route, never at the VPC CIDR, so the security group must allow it."""
+    interface_endpoint_services: NotRequired[Sequence[str]]
+    """Services with an interface endpoint in the VPC (`Network.interface_endpoint_services`), reached at the VPC
+    CIDR. Default: none, so ECR, CloudWatch Logs/metrics and KMS are reached through the NAT gateway (HTTPS to
+    0.0.0.0/0)."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets for the model's interfaces."""
+    alarm_topic_arn: pulumi.Input[str]
+    """SNS topic every alarm notifies."""
+    endpoint_name: NotRequired[str]
+    """Default: the component name. Fixed so the alarms (and their rollback wiring) can name it."""
+    max_instances: NotRequired[int]
+    """Default: 2. Autoscaling maximum (>= min_instances)."""
+    rollout_strategy: NotRequired[Literal["all_at_once", "canary", "linear"]]
+    """Default: "all_at_once". Blue/green traffic shifting mode."""
+    canary_percent: NotRequired[int]
+    """Default: 10. Canary capacity percent (1-50)."""
+    linear_step_percent: NotRequired[int]
+    """Default: 20. Linear step capacity percent (10-50)."""
+    wait_minutes: NotRequired[int]
+    """Default: 10. Bake time between shifts (0-60)."""
+    termination_wait_minutes: NotRequired[int]
+    """Default: 5. How long the blue fleet lingers after the shift (0-60)."""
+    off_hours_schedule: NotRequired[bool]
+    """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
+    capture_sampling_percent: NotRequired[int]
+    """Default: 10. Percent of requests captured (1-100)."""
+    model_download_timeout_seconds: NotRequired[int]
+    """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the cold-start budget
+    of what the variant downloads (`inferstack.coldstart.sagemaker_timeouts`)."""
+    container_startup_timeout_seconds: NotRequired[int]
+    """Default: 600. `ContainerStartupHealthCheckTimeoutInSeconds` (60-3600), derived like the download timeout."""
+    tags: NotRequired[Mapping[str, str]]
+    """Added to every child that takes tags."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """HostingArgs with their defaults resolved and checked."""
+
+    endpoint_name: str
+    min_instances: int
+    max_instances: int
+    strategy: str
+    canary_percent: int
+    linear_step: int
+    wait_minutes: int
+    termination_wait: int
+    capture: bool
+    sampling: int
+    download_timeout: int
+    startup_timeout: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def settings(where: str, name: str, args: HostingArgs, *, min_instances: int, capture: bool) -> Settings:
+    """Resolve and check the shared args (`min_instances` / `capture` come from each component's own keys)."""
+    out = Settings(
+        endpoint_name=args.get("endpoint_name") or name,
+        min_instances=min_instances,
+        max_instances=args.get("max_instances", 2),
+        strategy=args.get("rollout_strategy", "all_at_once"),
+        canary_percent=args.get("canary_percent", 10),
+        linear_step=args.get("linear_step_percent", 20),
+        wait_minutes=args.get("wait_minutes", 10),
+        termination_wait=args.get("termination_wait_minutes", 5),
+        capture=capture,
+        sampling=args.get("capture_sampling_percent", 10),
+        download_timeout=args.get("model_download_timeout_seconds", 600),
+        startup_timeout=args.get("container_startup_timeout_seconds", 600),
+        tags=dict(args.get("tags") or {}),
+    )
+    check_common(
+        where,
+        instance_type=args["instance_type"],
+        endpoint_name=out.endpoint_name,
+        strategy=out.strategy,
+        canary_percent=out.canary_percent,
+        linear_step=out.linear_step,
+        min_instances=out.min_instances,
+        max_instances=out.max_instances,
+        sampling=out.sampling,
+    )
+    check_timeouts(where, out.download_timeout, out.startup_timeout)
+    return out
 
 
 def s3_arn(uri: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -134,16 +242,37 @@ def hosting_statements(
     ]
 
 
-def model_security_group(
+def capture_statement(bucket_arn: pulumi.Input[str], model: str) -> dict[str, Any]:
+    """Write captured requests/responses under `data-capture/<model>/`."""
+    return {
+        "Sid": "WriteDataCapture",
+        "Effect": "Allow",
+        "Action": ["s3:PutObject"],
+        "Resource": [pulumi.Output.concat(bucket_arn, f"/data-capture/{model}/*")],
+    }
+
+
+def execution_role(
     name: str,
-    *,
-    model: str,
-    vpc_id: pulumi.Input[str],
-    vpc_cidr: str,
-    s3_prefix_list_id: pulumi.Input[str],
-    interface_endpoint_services: Sequence[str],
+    description: str,
+    statements: Sequence[Any],
+    account: pulumi.Input[str],
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """`<name>-exec` (trusted by SageMaker for this account only) with its inline policy `<name>-exec-policy`."""
+    role = aws.iam.Role(
+        f"{name}-exec",
+        assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),
+        description=description,
+        tags=dict(tags),
+        opts=opts,
+    )
+    return role, aws.iam.RolePolicy(f"{name}-exec-policy", role=role.id, policy=iam.policy(statements), opts=opts)
+
+
+def model_security_group(
+    name: str, model: str, args: HostingArgs, tags: Mapping[str, str], opts: pulumi.ResourceOptions
 ) -> aws.ec2.SecurityGroup:
     """`<name>-sg`: no inbound; HTTPS egress to S3 (prefix list), the interface endpoints and, for services without
     one, the NAT gateway.
@@ -152,7 +281,7 @@ def model_security_group(
     host-vpc.html and process-vpc.html, read 2026-12-02: an S3 VPC endpoint for artifacts and capture, and
     ECR, CloudWatch and KMS through interface endpoints or a NAT gateway). S3 behind a gateway endpoint is
     reached at the S3 prefix list, not at the VPC CIDR (issue 12, defect 5)."""
-    in_vpc = set(interface_endpoint_services)
+    in_vpc = set(args.get("interface_endpoint_services", ()))
     via_nat = [svc for svc in SAGEMAKER_VPC_SERVICES if svc not in in_vpc]
     egress: list[dict[str, Any]] = [
         {
@@ -160,7 +289,7 @@ def model_security_group(
             "protocol": "tcp",
             "from_port": 443,
             "to_port": 443,
-            "prefix_list_ids": [s3_prefix_list_id],
+            "prefix_list_ids": [args["s3_prefix_list_id"]],
         }
     ]
     if in_vpc:
@@ -170,7 +299,7 @@ def model_security_group(
                 "protocol": "tcp",
                 "from_port": 443,
                 "to_port": 443,
-                "cidr_blocks": [vpc_cidr],
+                "cidr_blocks": [args["vpc_cidr"]],
             }
         )
     if via_nat:
@@ -186,7 +315,7 @@ def model_security_group(
     return aws.ec2.SecurityGroup(
         f"{name}-sg",
         description=f"SageMaker model {model}: no inbound, HTTPS to S3 and the AWS APIs it needs",
-        vpc_id=vpc_id,
+        vpc_id=args["vpc_id"],
         egress=egress,
         tags={**tags, "Name": f"{name}-sagemaker"},
         opts=opts,
@@ -296,28 +425,88 @@ def endpoint_alarms(
     return errors, rollback
 
 
-def blue_green(
-    *,
-    strategy: str,
-    canary_percent: int,
-    linear_step: int,
-    wait_minutes: int,
-    termination_wait: int,
-    rollback: Sequence[aws.cloudwatch.MetricAlarm],
-) -> dict[str, Any]:
+def blue_green(cfg: Settings, rollback: Sequence[aws.cloudwatch.MetricAlarm]) -> dict[str, Any]:
     """Endpoint `deployment_config`: blue/green traffic shifting whose auto-rollback watches `rollback`."""
-    routing: dict[str, Any] = {"type": TRAFFIC_TYPES[strategy], "wait_interval_in_seconds": wait_minutes * 60}
-    if strategy == "canary":
-        routing["canary_size"] = {"type": "CAPACITY_PERCENT", "value": canary_percent}
-    elif strategy == "linear":
-        routing["linear_step_size"] = {"type": "CAPACITY_PERCENT", "value": linear_step}
+    routing: dict[str, Any] = {"type": TRAFFIC_TYPES[cfg.strategy], "wait_interval_in_seconds": cfg.wait_minutes * 60}
+    if cfg.strategy == "canary":
+        routing["canary_size"] = {"type": "CAPACITY_PERCENT", "value": cfg.canary_percent}
+    elif cfg.strategy == "linear":
+        routing["linear_step_size"] = {"type": "CAPACITY_PERCENT", "value": cfg.linear_step}
     return {
         "blue_green_update_policy": {
             "traffic_routing_configuration": routing,
-            "termination_wait_in_seconds": termination_wait * 60,
+            "termination_wait_in_seconds": cfg.termination_wait * 60,
         },
         "auto_rollback_configuration": {"alarms": [{"alarm_name": a.name} for a in rollback]},
     }
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """What `guarded_endpoint` made."""
+
+    endpoint: aws.sagemaker.Endpoint
+    errors: aws.cloudwatch.MetricAlarm
+    rollback: list[aws.cloudwatch.MetricAlarm]
+    scaling_ids: dict[str, Any]
+
+
+def guarded_endpoint(
+    name: str,
+    cfg: Settings,
+    *,
+    instance_type: str,
+    model_name: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    alarm_topic_arn: pulumi.Input[str],
+    latency_threshold_ms: float,
+    latency_description: str,
+    gpu_memory_percent: float = 90,
+    variant_extra: Mapping[str, Any] | None = None,
+    config_extra: Mapping[str, Any] | None = None,
+    opts: pulumi.ResourceOptions,
+) -> Guarded:
+    """Endpoint configuration (KMS, the variant's timeouts), alarms, the endpoint with blue/green rollout and
+    auto-rollback on those alarms, and the variant's scalable target."""
+    variant: dict[str, Any] = {
+        "variant_name": VARIANT,
+        "model_name": model_name,
+        "instance_type": instance_type,
+        "initial_instance_count": max(cfg.min_instances, 1),
+        "model_data_download_timeout_in_seconds": cfg.download_timeout,
+        "container_startup_health_check_timeout_in_seconds": cfg.startup_timeout,
+        **(variant_extra or {}),
+    }
+    # No explicit name: every change creates a new, uniquely named configuration before the old one goes.
+    config = aws.sagemaker.EndpointConfiguration(
+        f"{name}-config",
+        production_variants=[variant],
+        kms_key_arn=key_arn,
+        **(config_extra or {}),
+        tags=cfg.tags,
+        opts=opts,
+    )
+    alarm = alarm_factory(name, cfg.endpoint_name, alarm_topic_arn, cfg.tags, opts)
+    errors, rollback = endpoint_alarms(
+        alarm,
+        endpoint_name=cfg.endpoint_name,
+        instance_type=instance_type,
+        latency_threshold_ms=latency_threshold_ms,
+        latency_description=latency_description,
+        gpu_memory_percent=gpu_memory_percent,
+    )
+    endpoint = aws.sagemaker.Endpoint(
+        f"{name}-endpoint",
+        name=cfg.endpoint_name,
+        endpoint_config_name=config.name,
+        deployment_config=blue_green(cfg, rollback),
+        tags=cfg.tags,
+        opts=opts,
+    )
+    scaling_ids = variant_scaling(
+        name, endpoint, min_instances=cfg.min_instances, max_instances=cfg.max_instances, tags=cfg.tags, opts=opts
+    )
+    return Guarded(endpoint, errors, rollback, scaling_ids)
 
 
 def variant_scaling(

@@ -13,8 +13,7 @@ Children (all inherit the caller's AWS provider):
 - data-quality drift monitoring (`DataQualityJobDefinition` + hourly `MonitoringSchedule`) when capturing.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, NotRequired
 
 import pulumi
 import pulumi_aws as aws
@@ -43,44 +42,17 @@ __all__ = [
 ]
 
 
-class SageMakerEndpointArgs(TypedDict):
+class SageMakerEndpointArgs(hosting.HostingArgs):
+    """Triton on SageMaker; the shared keys are `HostingArgs`' (components/_sagemaker_hosting.py)."""
+
     model_name: str
     """Triton model name (`SAGEMAKER_TRITON_DEFAULT_MODEL_NAME`) and artifact prefix `models/<model>/`."""
     model_version: int
     """Version whose archive `models/<model>/<version>/model.tar.gz` the endpoint serves."""
-    instance_type: str
-    """An `ml.*` type from the instance catalog (`inferstack.catalog`)."""
-    region: str
-    """Region of the endpoint (image and ARNs)."""
-    bucket_name: pulumi.Input[str]
-    """Model artifact bucket of the region (also receives data capture, async results and monitor reports)."""
-    bucket_arn: pulumi.Input[str]
-    """ARN of that bucket."""
-    kms_key_arn: pulumi.Input[str]
-    """Environment key: endpoint storage, data capture, async outputs, monitor outputs, SNS topics."""
-    vpc_id: pulumi.Input[str]
-    """VPC of the model's network interfaces."""
-    vpc_cidr: str
-    """VPC CIDR (egress of the model's security group to the interface endpoints)."""
-    s3_prefix_list_id: pulumi.Input[str]
-    """Managed prefix list of the VPC's S3 gateway endpoint (`Network.s3_prefix_list_id`): S3 is reached at S3's
-    public ranges through the gateway route, never at the VPC CIDR, so the security group must allow it."""
-    interface_endpoint_services: NotRequired[Sequence[str]]
-    """Services with an interface endpoint in the VPC (`Network.interface_endpoint_services`), reached at the VPC
-    CIDR. Default: none, so ECR, CloudWatch Logs/metrics and KMS are reached through the NAT gateway (HTTPS to
-    0.0.0.0/0)."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets for the model's interfaces."""
-    alarm_topic_arn: pulumi.Input[str]
-    """SNS topic every alarm notifies."""
     latency_slo_ms: NotRequired[float | None]
     """p99 ModelLatency objective in ms; required (the latency alarm and rollback need it)."""
-    endpoint_name: NotRequired[str]
-    """Default: the component name. Fixed so the alarms (and their rollback wiring) can name it."""
     min_instances: NotRequired[int]
     """Default: 1 (0 allowed only for asynchronous endpoints)."""
-    max_instances: NotRequired[int]
-    """Default: 2. Autoscaling maximum (>= min_instances)."""
     asynchronous: NotRequired[bool]
     """Default: False. Asynchronous inference (results in S3, SNS notifications, scale to zero)."""
     async_input_path: NotRequired[pulumi.Input[str] | None]
@@ -95,39 +67,18 @@ class SageMakerEndpointArgs(TypedDict):
     """Default: "24.09". SageMaker Triton container version."""
     image_uri: NotRequired[str | None]
     """Default: resolved offline with `sagemaker.core.image_uris` for region, version and instance type."""
-    rollout_strategy: NotRequired[Literal["all_at_once", "canary", "linear"]]
-    """Default: "all_at_once". Blue/green traffic shifting mode."""
-    canary_percent: NotRequired[int]
-    """Default: 10. Canary capacity percent (1-50)."""
-    linear_step_percent: NotRequired[int]
-    """Default: 20. Linear step capacity percent (10-50)."""
-    wait_minutes: NotRequired[int]
-    """Default: 10. Bake time between shifts (0-60)."""
-    termination_wait_minutes: NotRequired[int]
-    """Default: 5. How long the blue fleet lingers after the shift (0-60)."""
     invocations_per_instance: NotRequired[int]
     """Default: 70. Target tracking value of `SageMakerVariantInvocationsPerInstance` (per minute)."""
     backlog_per_instance: NotRequired[float]
     """Default: 5. Async target of `ApproximateBacklogSizePerInstance`."""
-    off_hours_schedule: NotRequired[bool]
-    """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
     data_capture: NotRequired[bool]
     """Default: False. Capture requests/responses (KMS); with `baseline_s3_prefix`, also run hourly data-quality
     drift monitoring against that baseline."""
-    capture_sampling_percent: NotRequired[int]
-    """Default: 10. Percent of requests captured (1-100)."""
     baseline_s3_prefix: NotRequired[pulumi.Input[str] | None]
     """Default: None (no drift schedule). s3:// prefix holding `statistics.json` and `constraints.json` of the drift
     baseline (written by `inferstack package publish`)."""
-    model_download_timeout_seconds: NotRequired[int]
-    """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the archive size
-    (`inferstack.coldstart.sagemaker_timeouts`)."""
-    container_startup_timeout_seconds: NotRequired[int]
-    """Default: 600. `ContainerStartupHealthCheckTimeoutInSeconds` (60-3600), derived like the download timeout."""
     volume_size_gib: NotRequired[int | None]
     """Default: None (instance-store types such as g4dn/g5/g6 reject a volume size)."""
-    tags: NotRequired[Mapping[str, str]]
-    """Added to every child that takes tags."""
 
 
 class SageMakerEndpoint(pulumi.ComponentResource):
@@ -150,32 +101,14 @@ class SageMakerEndpoint(pulumi.ComponentResource):
         model = args["model_name"]
         region = args["region"]
         instance_type = args["instance_type"]
-        endpoint_name = args.get("endpoint_name") or name
         asynchronous = args.get("asynchronous", False)
-        min_instances = args.get("min_instances", 1)
-        max_instances = args.get("max_instances", 2)
-        strategy = args.get("rollout_strategy", "all_at_once")
-        canary_percent = args.get("canary_percent", 10)
-        linear_step = args.get("linear_step_percent", 20)
-        wait_minutes = args.get("wait_minutes", 10)
-        termination_wait = args.get("termination_wait_minutes", 5)
-        capture = args.get("data_capture", False)
-        sampling = args.get("capture_sampling_percent", 10)
+        cfg = hosting.settings(
+            where, name, args, min_instances=args.get("min_instances", 1), capture=args.get("data_capture", False)
+        )
+        endpoint_name, min_instances, max_instances = cfg.endpoint_name, cfg.min_instances, cfg.max_instances
+        capture, sampling, tags = cfg.capture, cfg.sampling, cfg.tags
         slo_ms = args.get("latency_slo_ms")
         output_path = args.get("async_output_path")
-        tags = dict(args.get("tags") or {})
-
-        hosting.check_common(
-            where,
-            instance_type=instance_type,
-            endpoint_name=endpoint_name,
-            strategy=strategy,
-            canary_percent=canary_percent,
-            linear_step=linear_step,
-            min_instances=min_instances,
-            max_instances=max_instances,
-            sampling=sampling,
-        )
         if min_instances < (0 if asynchronous else 1):
             raise ValueError(
                 f"{where}: min_instances={min_instances} for a real-time endpoint; use >= 1 "
@@ -245,14 +178,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             ),
         ]
         if capture:
-            statements.append(
-                {
-                    "Sid": "WriteDataCapture",
-                    "Effect": "Allow",
-                    "Action": ["s3:PutObject"],
-                    "Resource": [pulumi.Output.concat(bucket_arn, f"/data-capture/{model}/*")],
-                }
-            )
+            statements.append(hosting.capture_statement(bucket_arn, model))
         if asynchronous and output_path and failure_path is not None and success_topic and error_topic:
             statements.append(
                 {
@@ -280,26 +206,16 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                         "Resource": [_s3_arn(input_path)],
                     }
                 )
-        role = aws.iam.Role(
-            f"{name}-exec",
-            assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),
-            description=f"SageMaker endpoint {endpoint_name}: model {model} artifacts, key, image, own logs",
-            tags=tags,
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(f"{name}-exec-policy", role=role.id, policy=iam.policy(statements), opts=child)
-        self.execution_role_arn = role.arn
-
-        sg = hosting.model_security_group(
+        role, role_policy = hosting.execution_role(
             name,
-            model=model,
-            vpc_id=args["vpc_id"],
-            vpc_cidr=args["vpc_cidr"],
-            s3_prefix_list_id=args["s3_prefix_list_id"],
-            interface_endpoint_services=args.get("interface_endpoint_services", ()),
-            tags=tags,
-            opts=child,
+            f"SageMaker endpoint {endpoint_name}: model {model} artifacts, key, image, own logs",
+            statements,
+            account,
+            tags,
+            child,
         )
+        self.execution_role_arn = role.arn
+        sg = hosting.model_security_group(name, model, args, tags, child)
 
         # -- model, endpoint configuration ------------------------------------------------------------------
         sm_model = aws.sagemaker.Model(
@@ -321,20 +237,10 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags={**tags, "model-version": str(args["model_version"])},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        download_timeout = args.get("model_download_timeout_seconds", 600)
-        startup_timeout = args.get("container_startup_timeout_seconds", 600)
-        hosting.check_timeouts(f"SageMakerEndpoint {name!r}", download_timeout, startup_timeout)
-        variant: dict[str, Any] = {
-            "variant_name": VARIANT,
-            "model_name": sm_model.name,
-            "instance_type": instance_type,
-            "initial_instance_count": max(min_instances, 1),
-            "model_data_download_timeout_in_seconds": download_timeout,
-            "container_startup_health_check_timeout_in_seconds": startup_timeout,
-        }
+        variant: dict[str, Any] = {}
         if args.get("volume_size_gib"):
             variant["volume_size_in_gb"] = args.get("volume_size_gib")
-        config_args: dict[str, Any] = {"production_variants": [variant], "kms_key_arn": key_arn}
+        config_args: dict[str, Any] = {}
         if capture:
             config_args["data_capture_config"] = hosting.data_capture_config(sampling, capture_uri, key_arn)
         if asynchronous and success_topic is not None and error_topic is not None:
@@ -353,40 +259,27 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     },
                 },
             }
-        # No explicit name: every change creates a new, uniquely named configuration before the old one goes.
-        endpoint_config = aws.sagemaker.EndpointConfiguration(f"{name}-config", **config_args, tags=tags, opts=child)
-
-        # -- alarms -----------------------------------------------------------------------------------------
-        alarm = hosting.alarm_factory(name, endpoint_name, args["alarm_topic_arn"], tags, child)
-        errors, rollback = hosting.endpoint_alarms(
-            alarm,
-            endpoint_name=endpoint_name,
+        guarded = hosting.guarded_endpoint(
+            name,
+            cfg,
             instance_type=instance_type,
+            model_name=sm_model.name,
+            key_arn=key_arn,
+            alarm_topic_arn=args["alarm_topic_arn"],
             latency_threshold_ms=slo_ms,
             latency_description=f"p99 ModelLatency above the {slo_ms:g} ms SLO",
-        )
-
-        # -- endpoint with blue/green guardrails ------------------------------------------------------------
-        endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=endpoint_name,
-            endpoint_config_name=endpoint_config.name,
-            deployment_config=hosting.blue_green(
-                strategy=strategy,
-                canary_percent=canary_percent,
-                linear_step=linear_step,
-                wait_minutes=wait_minutes,
-                termination_wait=termination_wait,
-                rollback=rollback,
-            ),
-            tags=tags,
+            variant_extra=variant,
+            config_extra=config_args,
             opts=child,
+        )
+        endpoint, errors, rollback, scaling_ids = (
+            guarded.endpoint,
+            guarded.errors,
+            guarded.rollback,
+            guarded.scaling_ids,
         )
 
         # -- autoscaling ------------------------------------------------------------------------------------
-        scaling_ids = hosting.variant_scaling(
-            name, endpoint, min_instances=min_instances, max_instances=max_instances, tags=tags, opts=child
-        )
         if asynchronous:
             aws.appautoscaling.Policy(
                 f"{name}-backlog-tracking",

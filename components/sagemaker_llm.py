@@ -32,8 +32,7 @@ endpoint configuration already takes what the inference-component form needs (`m
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, NotRequired
 
 import pulumi
 import pulumi_aws as aws
@@ -64,7 +63,9 @@ IMAGE_ROOM_GB = 40
 """Room on an EBS model volume besides the weights (the LMI image is ~20 GB compressed, plus logs and caches)."""
 
 
-class SageMakerLlmArgs(TypedDict):
+class SageMakerLlmArgs(hosting.HostingArgs):
+    """An LLM on SageMaker: the plan's engine settings and the weights; the shared keys are `HostingArgs`'."""
+
     model_name: str
     """LLM package name (tags, log group, data-capture prefix)."""
     model_version: int
@@ -73,10 +74,6 @@ class SageMakerLlmArgs(TypedDict):
     """`s3://bucket/prefix/` of the Hugging Face directory (config.json, tokenizer files, *.safetensors)."""
     weights_bytes: int
     """Bytes under `weights_uri` (sizes the EBS volume on types without instance store)."""
-    instance_type: str
-    """An `ml.*` GPU type from the instance catalog; the plan was made for it."""
-    region: str
-    """Region of the endpoint (image and ARNs)."""
     tensor_parallel: int
     """The plan's tensor-parallel degree (GPUs per model worker); must divide the instance's GPUs."""
     max_model_len: int
@@ -85,63 +82,21 @@ class SageMakerLlmArgs(TypedDict):
     """The plan's sequences batched at once per worker (vLLM max_num_seqs)."""
     gpu_memory_utilization: float
     """The plan's share of each GPU's memory vLLM may take (0-1]."""
-    bucket_name: pulumi.Input[str]
-    """Artifact bucket of the region (receives data capture)."""
-    bucket_arn: pulumi.Input[str]
-    """ARN of that bucket."""
-    kms_key_arn: pulumi.Input[str]
-    """Environment key: endpoint storage and data capture."""
-    vpc_id: pulumi.Input[str]
-    """VPC of the model's network interfaces."""
-    vpc_cidr: str
-    """VPC CIDR (egress to the interface endpoints)."""
-    s3_prefix_list_id: pulumi.Input[str]
-    """Managed prefix list of the VPC's S3 gateway endpoint: the weights and capture are reached there."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets for the model's interfaces."""
-    alarm_topic_arn: pulumi.Input[str]
-    """SNS topic every alarm notifies."""
     latency_alarm_ms: float
     """p99 ModelLatency ceiling in ms (a whole generation for non-streaming calls): the stack derives it from the
     package's token SLOs."""
     weights_kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """Key of the weights bucket (SSE-KMS). Default: the environment key."""
-    interface_endpoint_services: NotRequired[Sequence[str]]
-    """Services with an interface endpoint in the VPC; the rest are reached through the NAT gateway."""
-    endpoint_name: NotRequired[str]
-    """Default: the component name."""
     min_instances: NotRequired[int]
     """Default: 1 (a real-time endpoint without inference components cannot scale to zero)."""
-    max_instances: NotRequired[int]
-    """Default: 2."""
     lmi_version: NotRequired[str]
     """Default: `LMI_VERSION`. LMI container version in the SDK's `djl-lmi` table."""
     image_uri: NotRequired[str | None]
     """Default: resolved offline for region and `lmi_version`."""
-    rollout_strategy: NotRequired[Literal["all_at_once", "canary", "linear"]]
-    """Default: "all_at_once"."""
-    canary_percent: NotRequired[int]
-    """Default: 10."""
-    linear_step_percent: NotRequired[int]
-    """Default: 20."""
-    wait_minutes: NotRequired[int]
-    """Default: 10."""
-    termination_wait_minutes: NotRequired[int]
-    """Default: 5."""
     concurrent_requests_target: NotRequired[float | None]
     """Default: 75 % of workers x max_concurrent_sequences. Target of ConcurrentRequestsPerModel per instance."""
-    off_hours_schedule: NotRequired[bool]
-    """Default: False."""
     data_capture: NotRequired[bool]
     """Default: False."""
-    capture_sampling_percent: NotRequired[int]
-    """Default: 10."""
-    model_download_timeout_seconds: NotRequired[int]
-    """Default: 600. From the LLM cold-start budget (weights copy)."""
-    container_startup_timeout_seconds: NotRequired[int]
-    """Default: 600. From the LLM cold-start budget (load + engine start)."""
-    tags: NotRequired[Mapping[str, str]]
-    """Added to every child that takes tags."""
 
 
 def lmi_environment(
@@ -190,33 +145,15 @@ class SageMakerLlm(pulumi.ComponentResource):
         model = args["model_name"]
         region = args["region"]
         instance_type = args["instance_type"]
-        endpoint_name = args.get("endpoint_name") or name
-        min_instances = args.get("min_instances", 1)
-        max_instances = args.get("max_instances", 2)
-        strategy = args.get("rollout_strategy", "all_at_once")
-        canary_percent = args.get("canary_percent", 10)
-        linear_step = args.get("linear_step_percent", 20)
-        capture = args.get("data_capture", False)
-        sampling = args.get("capture_sampling_percent", 10)
         tp = args["tensor_parallel"]
         util = args["gpu_memory_utilization"]
         weights_uri = args["weights_uri"]
         latency_ms = args["latency_alarm_ms"]
-        download_timeout = args.get("model_download_timeout_seconds", 600)
-        startup_timeout = args.get("container_startup_timeout_seconds", 600)
-        tags = dict(args.get("tags") or {})
-
-        hosting.check_common(
-            where,
-            instance_type=instance_type,
-            endpoint_name=endpoint_name,
-            strategy=strategy,
-            canary_percent=canary_percent,
-            linear_step=linear_step,
-            min_instances=min_instances,
-            max_instances=max_instances,
-            sampling=sampling,
+        cfg = hosting.settings(
+            where, name, args, min_instances=args.get("min_instances", 1), capture=args.get("data_capture", False)
         )
+        endpoint_name, min_instances, max_instances = cfg.endpoint_name, cfg.min_instances, cfg.max_instances
+        capture, sampling, tags = cfg.capture, cfg.sampling, cfg.tags
         spec = SAGEMAKER_TYPES[instance_type]
         if spec.accelerator != "nvidia" or spec.gpus < 1:
             raise ValueError(
@@ -242,7 +179,6 @@ class SageMakerLlm(pulumi.ComponentResource):
             )
         if latency_ms <= 0:
             raise ValueError(f"{where}: latency_alarm_ms={latency_ms} must be > 0 (the ModelLatency alarm needs it)")
-        hosting.check_timeouts(where, download_timeout, startup_timeout)
 
         child = pulumi.ResourceOptions(parent=self)
         image = args.get("image_uri") or sagemaker_lmi_image(region, args.get("lmi_version", LMI_VERSION))
@@ -284,33 +220,17 @@ class SageMakerLlm(pulumi.ComponentResource):
                 {"Sid": "DecryptWeights", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [weights_key]}
             )
         if capture:
-            statements.append(
-                {
-                    "Sid": "WriteDataCapture",
-                    "Effect": "Allow",
-                    "Action": ["s3:PutObject"],
-                    "Resource": [pulumi.Output.concat(args["bucket_arn"], f"/data-capture/{model}/*")],
-                }
-            )
-        role = aws.iam.Role(
-            f"{name}-exec",
-            assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),
-            description=f"SageMaker LLM endpoint {endpoint_name}: weights {weights_uri}, key, image, own logs",
-            tags=tags,
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(f"{name}-exec-policy", role=role.id, policy=iam.policy(statements), opts=child)
-        self.execution_role_arn = role.arn
-        sg = hosting.model_security_group(
+            statements.append(hosting.capture_statement(args["bucket_arn"], model))
+        role, role_policy = hosting.execution_role(
             name,
-            model=model,
-            vpc_id=args["vpc_id"],
-            vpc_cidr=args["vpc_cidr"],
-            s3_prefix_list_id=args["s3_prefix_list_id"],
-            interface_endpoint_services=args.get("interface_endpoint_services", ()),
-            tags=tags,
-            opts=child,
+            f"SageMaker LLM endpoint {endpoint_name}: weights {weights_uri}, key, image, own logs",
+            statements,
+            account,
+            tags,
+            child,
         )
+        self.execution_role_arn = role.arn
+        sg = hosting.model_security_group(name, model, args, tags, child)
 
         # -- model, endpoint configuration ------------------------------------------------------------------
         # Typed so a misspelt key fails mypy: pulumi_aws passes unknown nested keys through untranslated (the
@@ -332,61 +252,36 @@ class SageMakerLlm(pulumi.ComponentResource):
             tags={**tags, "model-version": str(args["model_version"])},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        variant: dict[str, Any] = {
-            "variant_name": VARIANT,
-            "model_name": sm_model.name,
-            "instance_type": instance_type,
-            "initial_instance_count": min_instances,
-            "model_data_download_timeout_in_seconds": download_timeout,
-            "container_startup_health_check_timeout_in_seconds": startup_timeout,
-        }
+        variant: dict[str, Any] = {}
         if ami:
             variant["inference_ami_version"] = ami
         volume = model_volume_gb(instance_type, args["weights_bytes"])
         if volume is not None:
             variant["volume_size_in_gb"] = volume
-        config_args: dict[str, Any] = {"production_variants": [variant], "kms_key_arn": key_arn}
+        config_extra: dict[str, Any] = {}
         if capture:
-            config_args["data_capture_config"] = hosting.data_capture_config(
+            config_extra["data_capture_config"] = hosting.data_capture_config(
                 sampling, pulumi.Output.concat("s3://", args["bucket_name"], f"/data-capture/{model}"), key_arn
             )
-        endpoint_config = aws.sagemaker.EndpointConfiguration(f"{name}-config", **config_args, tags=tags, opts=child)
-
-        # -- alarms -----------------------------------------------------------------------------------------
         # vLLM takes gpu_memory_utilization of each GPU at start (weights + KV cache pool), so GPU memory sits
         # there while healthy: the alarm fires only above halfway between that share and 100 %.
-        gpu_memory_percent = round(100 * (util + (1 - util) / 2), 1)
-        alarm = hosting.alarm_factory(name, endpoint_name, args["alarm_topic_arn"], tags, child)
-        errors, rollback = hosting.endpoint_alarms(
-            alarm,
-            endpoint_name=endpoint_name,
+        guarded = hosting.guarded_endpoint(
+            name,
+            cfg,
             instance_type=instance_type,
+            model_name=sm_model.name,
+            key_arn=key_arn,
+            alarm_topic_arn=args["alarm_topic_arn"],
             latency_threshold_ms=latency_ms,
             latency_description=f"p99 ModelLatency above {latency_ms:g} ms (token SLOs x expected output)",
-            gpu_memory_percent=gpu_memory_percent,
-        )
-
-        # -- endpoint with blue/green guardrails ------------------------------------------------------------
-        endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=endpoint_name,
-            endpoint_config_name=endpoint_config.name,
-            deployment_config=hosting.blue_green(
-                strategy=strategy,
-                canary_percent=canary_percent,
-                linear_step=linear_step,
-                wait_minutes=args.get("wait_minutes", 10),
-                termination_wait=args.get("termination_wait_minutes", 5),
-                rollback=rollback,
-            ),
-            tags=tags,
+            gpu_memory_percent=round(100 * (util + (1 - util) / 2), 1),
+            variant_extra=variant,
+            config_extra=config_extra,
             opts=child,
         )
+        endpoint, scaling_ids = guarded.endpoint, guarded.scaling_ids
 
         # -- autoscaling on concurrent requests per model container -----------------------------------------
-        scaling_ids = hosting.variant_scaling(
-            name, endpoint, min_instances=min_instances, max_instances=max_instances, tags=tags, opts=child
-        )
         target_value = args.get("concurrent_requests_target") or max(
             1.0, math.floor(CONCURRENCY_TARGET_SHARE * self.workers_per_instance * args["max_concurrent_sequences"])
         )
@@ -410,8 +305,8 @@ class SageMakerLlm(pulumi.ComponentResource):
 
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
-        self.health_alarm_name = errors.name
-        self.rollback_alarm_names = [a.name for a in rollback]
+        self.health_alarm_name = guarded.errors.name
+        self.rollback_alarm_names = [a.name for a in guarded.rollback]
         self.register_outputs(
             {
                 "endpoint_name": self.endpoint_name,

@@ -35,8 +35,12 @@ def _classes() -> dict[str, tuple[str, ast.ClassDef]]:
     return found
 
 
-def _fields(cls: ast.ClassDef) -> list[tuple[str, str, str]]:
-    """(name, annotation, docstring) of the annotated attributes, in order."""
+_Classes = dict[str, tuple[str, ast.ClassDef]]
+
+
+def _fields(cls: ast.ClassDef, classes: _Classes | None = None) -> list[tuple[str, str, str]]:
+    """(name, annotation, docstring) of the annotated attributes, in order; with `classes`, then the fields of
+    base classes defined under components/ (a TypedDict inherits its base's keys)."""
     out: list[tuple[str, str, str]] = []
     body = cls.body
     for i, node in enumerate(body):
@@ -46,6 +50,10 @@ def _fields(cls: ast.ClassDef) -> list[tuple[str, str, str]]:
             if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
                 doc = " ".join(nxt.value.value.split())
             out.append((node.target.id, ast.unparse(node.annotation), doc))
+    for base in cls.bases if classes else ():
+        name = ast.unparse(base).rsplit(".", 1)[-1]
+        if classes and name in classes:
+            out += _fields(classes[name][1], classes)
     return out
 
 
@@ -78,7 +86,7 @@ def render() -> str:
         args = classes.get(f"{name}Args")
         if args is not None:
             lines += ["| Arg | Type | Required | Behaviour and default |", "|---|---|---|---|"]
-            for key, ann, kdoc in _fields(args[1]):
+            for key, ann, kdoc in _fields(args[1], classes):
                 required = "optional" if ann.startswith("NotRequired[") else "**required**"
                 shown = ann.removeprefix("NotRequired[")[:-1] if ann.startswith("NotRequired[") else ann
                 lines.append(f"| `{key}` | `{_cell(shown)}` | {required} | {_cell(kdoc)} |")
