@@ -5,8 +5,6 @@ components gave them before this module existed (`<name>-sg`, `<name>-5xx`, `<na
 moving code here changes no URN.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field

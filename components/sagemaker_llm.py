@@ -29,8 +29,6 @@ endpoint configuration already takes what the inference-component form needs (`m
 `execution_role_arn`), so the mode can be added when the resource exists.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Any, NotRequired
 
