@@ -136,22 +136,34 @@ def read_json(path: Path, fix: str, what: str = "file") -> Any:
         raise InputError(f"{path} ==> is a directory, not a JSON file; {fix}") from None
     except OSError as exc:
         raise InputError(f"{path} ==> cannot be read ({exc.strerror}); check the path and its permissions") from None
+    text = decode_utf8(data, path)
+    del data  # a large checkpoint is held once, not as bytes and text and document
+    return parse_text(text, path, fix)
+
+
+def decode_utf8(data: bytes, path: Path, what: str = "JSON") -> str:
+    """`data` (read from `path`) as text; InputError naming UTF-16/32 (with or without BOM) or the first byte
+    that is not UTF-8, with its line:column. `what` is the kind of file, for the iconv example."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             raise InputError(
                 f"{path} ==> is {name} encoded (byte-order mark {bom.hex()}); save it as UTF-8, e.g. "
-                f"`iconv -f {name} -t UTF-8 {path.name} > {path.stem}.utf8.json`, or in PowerShell "
-                "`pulumi stack export --file state.json` instead of redirecting with `>`"
+                f"`iconv -f {name} -t UTF-8 {path.name} > {path.stem}.utf8{path.suffix}`"
+                + (
+                    ", or in PowerShell `pulumi stack export --file state.json` instead of redirecting with `>`"
+                    if what == "JSON"
+                    else ""
+                )
             )
-    if len(data) >= 2 and b"\0" in data[:4]:  # JSON text starts with ASCII: NULs there mean UTF-16/32 without BOM
+    if len(data) >= 2 and b"\0" in data[:4]:  # text starts with ASCII here: NULs there mean UTF-16/32 without BOM
         raise InputError(
             f"{path} ==> looks UTF-16 or UTF-32 encoded (NUL bytes at the start); save it as UTF-8, e.g. "
-            f"`iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8.json`"
+            f"`iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8{path.suffix}`"
         )
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         prefix = data[: exc.start].decode("utf-8", errors="replace")
         line, col = _position(prefix, len(prefix))
@@ -159,7 +171,14 @@ def read_json(path: Path, fix: str, what: str = "file") -> Any:
             f"{path}:{line}:{col} ==> not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "save the file as UTF-8"
         ) from None
-    del data  # a large checkpoint is held once, not as bytes and text and document
+
+
+def parse_bytes(data: bytes, path: Path, fix: str) -> Any:
+    """Strict JSON from the bytes of `path`: UTF-8, finite numbers, bounded nesting; InputError naming the file."""
+    return parse_text(decode_utf8(data, path), path, fix)
+
+
+def parse_text(text: str, path: Path, fix: str) -> Any:
     if not text.strip():
         raise InputError(f"{path} ==> the file is empty; {fix}")
     return loads(text, str(path), fix)

@@ -208,6 +208,11 @@ def check_output_file(out: Path, project: Project | None = None) -> None:
     why = protected_reason(out, project)
     if why is not None:
         raise _refuse(out, why, "write outside the project sources, e.g. to out/ or a temporary directory")
+    _check_parents(out)
+
+
+def _check_parents(out: Path) -> None:
+    """InputError when the nearest existing parent of `out` is a file (mkdir would say only "File exists")."""
     for d in out.parents:
         if d.exists():
             if not d.is_dir():
@@ -259,6 +264,7 @@ def check_output_dir(out: Path, project: Project | None, force: bool) -> None:
         raise _refuse(out, f"is a symlink to {os.readlink(out)}", "pass a real directory path")
     if out.exists() and not out.is_dir():
         raise _refuse(out, "is a file, not a directory", "pass a directory path (it is created)")
+    _check_parents(out)
     why = protected_reason(out, project)
     if why is not None:
         raise _refuse(out, why, "render into a directory of its own, e.g. --out rendered")

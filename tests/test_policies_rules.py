@@ -814,3 +814,69 @@ def test_gpu_pod_spec_is_read_under_template_spec_for_every_workload_kind() -> N
     }
     found = messages("kubernetes-pod-spec-require-gpu-scheduling", [res("kubernetes:batch/v1:CronJob", cronjob)])
     assert found == ["CronJob 'r' uses GPUs but lacks a toleration for the nvidia.com/gpu taint"]
+
+
+# -- issue 13, class 6: public_access_cidrs that are not CIDRs, or that together cover the internet --------
+
+PUBLIC_ENDPOINT = "aws-eks-cluster-disallow-public-endpoint"
+
+
+def _public(cidrs: list[Any]) -> list[str]:
+    cluster = mutate(CLUSTER, _set("vpcConfig", {"endpointPublicAccess": True, "publicAccessCidrs": cidrs}))
+    return messages(PUBLIC_ENDPOINT, [res(EKS, cluster)])
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["0.0.0.0/1", "128.0.0.0/1"],
+        ["198.51.100.0/24", "0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+        ["8.8.8.8/0"],  # host bits masked off: the block is 0.0.0.0/0
+        ["::/1", "8000::/1"],
+        ["::ffff:0.0.0.0/97", "::ffff:128.0.0.0/97"],  # IPv4-mapped IPv6: all of IPv4
+    ],
+    ids=["two-halves", "quarters-plus-one", "host-bits", "ipv6-halves", "ipv4-mapped"],
+)
+def test_cidrs_that_together_cover_the_internet_fail_the_public_endpoint_policy(cidrs: list[str]) -> None:
+    (found,) = _public(cidrs)
+    assert f"exposes its API server to the whole internet: publicAccessCidrs={cidrs} together cover" in found
+    assert "0.0.0.0/0" in found or "::/0" in found
+
+
+def test_covering_both_families_names_both() -> None:
+    (found,) = _public(["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"])
+    assert "together cover 0.0.0.0/0 and ::/0" in found
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "shown"),
+    [
+        (["office"], "['office']"),
+        (["198.51.100.7"], "['198.51.100.7']"),  # an address without /prefix is not a CIDR block
+        (["198.51.100.0/33"], "['198.51.100.0/33']"),
+        (["300.1.1.1/32", "10.0.0.0/16"], "['300.1.1.1/32']"),
+        ([5, "10.0.0.0/16"], "['5']"),
+        (["0.0.0.0/0 "], None),  # a trailing space still parses: the block is 0.0.0.0/0
+    ],
+    ids=["word", "bare-address", "prefix-too-long", "bad-octet", "number", "padded-open"],
+)
+def test_entries_that_are_not_cidr_blocks_fail_the_public_endpoint_policy(cidrs: list[Any], shown: str | None) -> None:
+    (found,) = _public(cidrs)
+    if shown is None:
+        assert "whole internet" in found
+    else:
+        assert f"has publicAccessCidrs entries that are not CIDR blocks: {shown}; write each as" in found
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["198.51.100.0/24"],
+        ["0.0.0.0/1"],  # half the internet is the deployer rule's /16 finding, not "the whole internet"
+        ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"],  # everything but 224.0.0.0/3
+        ["2001:db8::/32"],
+        ["::/1", "198.51.100.0/24"],  # half of IPv6 and one IPv4 block cover neither family
+    ],
+)
+def test_cidrs_that_leave_part_of_the_internet_out_pass_the_public_endpoint_policy(cidrs: list[str]) -> None:
+    assert _public(cidrs) == []

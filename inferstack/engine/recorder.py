@@ -144,6 +144,25 @@ def run_program(
     return sorted(monitor.records, key=lambda r: r.urn), monitor.stack_outputs
 
 
+def _forget_other_projects(program_dir: Path) -> None:
+    """Drop the program's package (`stacks`, `stacks.*`) from sys.modules when it was imported from another
+    project, and put this project's root first on sys.path, so the program's own `from stacks.program import
+    main` reads this project's files. Without this, a second project previewed in one process (tests, the
+    fuzz test, a library caller) ran the first project's program, whose ROOT names the first project's
+    environment files (issue 13, found by tests/test_fuzz_contract.py)."""
+    package, root = program_dir.name, str(program_dir.parent)
+    for name, module in list(sys.modules.items()):
+        if name != package and not name.startswith(package + "."):
+            continue
+        where = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", [])), None)
+        if where is None or not Path(where).resolve().is_relative_to(program_dir):
+            del sys.modules[name]
+    if sys.path[:1] != [root]:
+        if root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
+
+
 def execute(
     program: Path | Callable[[], None],
     monitor: pmocks.MockMonitor,
@@ -168,11 +187,9 @@ def execute(
         if callable(program):
             program()
         else:
-            path = str(program)
-            added = str(Path(path).resolve().parent.parent)
-            if added not in sys.path:
-                sys.path.insert(0, added)
-            runpy.run_path(path, run_name="__main__")
+            path = Path(program).resolve()
+            _forget_other_projects(path.parent)
+            runpy.run_path(str(path), run_name="__main__")
 
     try:
         _sync_await(run_in_stack(body))

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inferstack.errors import InputError
+from inferstack.json_input import decode_utf8, parse_bytes
 from inferstack.packages.errors import PackageError
 
 KLL_K = 2048
@@ -47,11 +49,13 @@ def dataset_path(package_dir: Path, drift_baseline: str) -> tuple[Path, str]:
     """(CSV path, input name) named by the package's drift baseline JSON; PackageError if it names none."""
     path = package_dir / drift_baseline
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        doc = parse_bytes(path.read_bytes(), path, "run inferstack package validate")  # UTF-8, finite, bounded depth
+    except OSError as exc:
         raise PackageError(
-            f"{path} ==> cannot read the drift baseline ({exc}); run inferstack package validate"
+            f"{path} ==> cannot read the drift baseline ({exc.strerror}); run inferstack package validate"
         ) from None
+    except InputError as exc:
+        raise PackageError(exc.message) from None
     dataset = doc.get("dataset") if isinstance(doc, dict) else None
     if not isinstance(dataset, str) or not dataset:
         raise PackageError(
@@ -69,9 +73,11 @@ def dataset_path(package_dir: Path, drift_baseline: str) -> tuple[Path, str]:
 def read_rows(path: Path, columns: int) -> list[list[float]]:
     """The CSV's rows as floats; PackageError naming the line of the first bad row."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_utf8(path.read_bytes(), path, "CSV")
     except OSError as exc:
         raise PackageError(f"{path} ==> cannot read the baseline dataset ({exc}); create it or fix dataset") from None
+    except InputError as exc:
+        raise PackageError(f"cannot read the baseline dataset: {exc.message}") from None
     rows: list[list[float]] = []
     for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row:

@@ -21,6 +21,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from inferstack.errors import InputError
+from inferstack.json_input import decode_utf8
 from inferstack.packages.errors import PackageError
 from inferstack.packages.validate import PackageRef, require_valid
 
@@ -135,11 +137,16 @@ def read_built(ref: PackageRef, version: int, dist: Path | None = None) -> tuple
     digest = sha256_of(data)
     sum_path = path.with_name(path.name + ".sha256")
     try:
-        recorded = sum_path.read_text(encoding="utf-8").split()[0]
+        # `sha256sum` writes ASCII: UTF-16 (a Windows editor) or stray bytes are an input error, not a crash
+        recorded = decode_utf8(sum_path.read_bytes(), Path(ref.project.rel(sum_path)), "checksum").split()[0]
     except (FileNotFoundError, IndexError):
         raise PackageError(
             f"{ref.project.rel(sum_path)} ==> missing or empty; rebuild: inferstack package build {ref.rel} "
             f"--version {version}"
+        ) from None
+    except InputError as exc:
+        raise PackageError(
+            f"{exc.message}; or rebuild: inferstack package build {ref.rel} --version {version}"
         ) from None
     if recorded != digest:
         raise PackageError(

@@ -15,7 +15,6 @@ Checks, in order, collecting every problem into one `PackageError`:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from inferstack.catalog import spec as instance_spec
 from inferstack.config.environment import Environment
 from inferstack.config.loader import InputError, Project, load_environment, load_model_package
 from inferstack.config.model_package import ModelPackage, TensorSpec
+from inferstack.json_input import parse_bytes
 from inferstack.packages.errors import PackageError
 from inferstack.packages.paths import package_file
 
@@ -409,12 +409,17 @@ class _Checker:
         )
         rel = self.ref.project.rel(path)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = parse_bytes(path.read_bytes(), Path(rel), "fix the file")  # UTF-8, finite, bounded depth
         except FileNotFoundError:
             self.problem(self.ref.manifest_rel, "sample_request", f"{rel} does not exist; create it or fix the path")
             return None
-        except json.JSONDecodeError as exc:
-            self.problem(f"{rel}:{exc.lineno}:{exc.colno}", None, f"invalid JSON: {exc.msg}; fix the syntax")
+        except OSError as exc:  # a directory, no permission
+            self.problem(
+                self.ref.manifest_rel, "sample_request", f"{rel} cannot be read ({exc.strerror}); fix the path"
+            )
+            return None
+        except InputError as exc:
+            self.report.problems.append(exc.message)
             return None
         entries = doc.get("inputs") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
@@ -531,7 +536,7 @@ class _Checker:
             self.ref.directory, self.pkg.drift_baseline, where=self.ref.manifest_rel, field="drift_baseline"
         )
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = parse_bytes(path.read_bytes(), Path(self.ref.project.rel(path)), "fix the file")
         except FileNotFoundError:
             self.problem(
                 self.ref.manifest_rel,
@@ -539,8 +544,14 @@ class _Checker:
                 f"{self.ref.project.rel(path)} does not exist; create it or remove drift_baseline",
             )
             return
-        except json.JSONDecodeError as exc:
-            self.problem(f"{self.ref.project.rel(path)}:{exc.lineno}:{exc.colno}", None, f"invalid JSON: {exc.msg}")
+        except OSError as exc:  # a directory, no permission
+            rel = self.ref.project.rel(path)
+            self.problem(
+                self.ref.manifest_rel, "drift_baseline", f"{rel} cannot be read ({exc.strerror}); fix the path"
+            )
+            return
+        except InputError as exc:
+            self.report.problems.append(exc.message)
             return
         names = {t.name for t in self.pkg.inputs}
         if isinstance(doc, dict) and doc.get("input") not in names:
