@@ -180,13 +180,18 @@ def validate() -> None:
 
     project = project_or_fail()
     envs, packages, errors = load_all(project)
+    from inferstack.config.model_package import ModelPackage
     from inferstack.packages.validate import package_problems
 
-    errors += package_problems(project, sorted(packages))  # the checks of `package validate`, minus the ONNX run
+    triton = {n: p for n, p in packages.items() if isinstance(p, ModelPackage)}
+    errors += package_problems(project, sorted(triton))  # the checks of `package validate`, minus the ONNX run
     from inferstack.coldstart_checks import deployment_problems
+    from inferstack.llm import checks as llm_checks
 
+    errors += llm_checks.package_problems(project, sorted(set(packages) - set(triton)))
     for name in sorted(envs):  # model sizes SageMaker's timeouts or the GPU nodes' disks cannot hold
-        errors += deployment_problems(project.root, envs[name], packages)
+        errors += deployment_problems(project.root, envs[name], triton)
+        errors += llm_checks.deployment_problems(project, envs[name])  # the GPU memory planner
     if errors:
         for message in errors:
             err.print(f"error: {message}", markup=False)

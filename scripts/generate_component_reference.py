@@ -35,12 +35,8 @@ def _classes() -> dict[str, tuple[str, ast.ClassDef]]:
     return found
 
 
-_Classes = dict[str, tuple[str, ast.ClassDef]]
-
-
-def _fields(cls: ast.ClassDef, classes: _Classes | None = None) -> list[tuple[str, str, str]]:
-    """(name, annotation, docstring) of the annotated attributes, in order; with `classes`, then the fields of
-    base classes defined under components/ (a TypedDict inherits its base's keys)."""
+def _fields(cls: ast.ClassDef) -> list[tuple[str, str, str]]:
+    """(name, annotation, docstring) of the annotated attributes, in order."""
     out: list[tuple[str, str, str]] = []
     body = cls.body
     for i, node in enumerate(body):
@@ -50,11 +46,18 @@ def _fields(cls: ast.ClassDef, classes: _Classes | None = None) -> list[tuple[st
             if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
                 doc = " ".join(nxt.value.value.split())
             out.append((node.target.id, ast.unparse(node.annotation), doc))
-    for base in cls.bases if classes else ():
-        name = ast.unparse(base).rsplit(".", 1)[-1]
-        if classes and name in classes:
-            out += _fields(classes[name][1], classes)
     return out
+
+
+def _arg_fields(cls: ast.ClassDef, classes: dict[str, tuple[str, ast.ClassDef]]) -> list[tuple[str, str, str]]:
+    """The annotated fields of a class, the ones it inherits from a components/ class (e.g. `eks.EksServiceArgs`,
+    `eks.EksServing`) first."""
+    out: list[tuple[str, str, str]] = []
+    for base in cls.bases:
+        found = classes.get(ast.unparse(base).rsplit(".", 1)[-1])
+        if found is not None:
+            out += _arg_fields(found[1], classes)
+    return out + _fields(cls)
 
 
 def _cell(text: str) -> str:
@@ -86,12 +89,12 @@ def render() -> str:
         args = classes.get(f"{name}Args")
         if args is not None:
             lines += ["| Arg | Type | Required | Behaviour and default |", "|---|---|---|---|"]
-            for key, ann, kdoc in _fields(args[1], classes):
+            for key, ann, kdoc in _arg_fields(args[1], classes):
                 required = "optional" if ann.startswith("NotRequired[") else "**required**"
                 shown = ann.removeprefix("NotRequired[")[:-1] if ann.startswith("NotRequired[") else ann
                 lines.append(f"| `{key}` | `{_cell(shown)}` | {required} | {_cell(kdoc)} |")
             lines.append("")
-        outputs = [(k, a, d) for k, a, d in _fields(cls)]
+        outputs = [(k, a, d) for k, a, d in _arg_fields(cls, classes)]
         if outputs:
             lines += ["| Output | Type | Notes |", "|---|---|---|"]
             lines += [f"| `{k}` | `{_cell(a)}` | {_cell(d)} |" for k, a, d in outputs]

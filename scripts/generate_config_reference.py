@@ -23,12 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from inferstack.config.environment import Environment  # noqa: E402 - after the path entry
+from inferstack.config.llm_package import LlmPackage  # noqa: E402
 from inferstack.config.model_package import ModelPackage  # noqa: E402
 
 SCHEMAS = ROOT / "inferstack" / "config" / "schemas"
 TARGETS = {
     "environment": (Environment, "environments/<env>.yaml", "Environment file"),
     "model-package": (ModelPackage, "model_packages/<name>/model.yaml", "Model package manifest"),
+    "llm-package": (LlmPackage, "model_packages/<name>/model.yaml with kind: llm", "LLM package manifest"),
 }
 
 

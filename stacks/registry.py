@@ -20,7 +20,8 @@ import pulumi_aws as aws
 
 from inferstack.artifacts import artifact_key
 from inferstack.components.model_registry import ModelArtifactReplication, ModelRegistry
-from inferstack.config.loader import Project, load_model_package
+from inferstack.config.llm_package import LlmPackage
+from inferstack.config.loader import Project, load_package
 from inferstack.packages.naming import model_bucket_name, package_group_name, serving_repository_name
 from stacks.context import RegionStack, RegistryOutputs, StackContext
 
@@ -45,10 +46,13 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     bucket_name = account.apply(lambda a: model_bucket_name(env.name, a, rs.region))
     project = Project(ctx.root)
     # A package limited to some environments (`environments:` in its model.yaml) gets no group elsewhere.
+    # LLM packages (kind: llm) are referenced by their weights_uri and not published through `package
+    # publish`, so they get no model package group.
     packages = [
         name
         for name in project.package_names()
-        if (allowed := load_model_package(project, name).environments) is None or env.name in allowed
+        if not isinstance(pkg := load_package(project, name), LlmPackage)
+        and ((allowed := pkg.environments) is None or env.name in allowed)
     ]
     groups = {model: package_group_name(env.name, model) for model in packages} if rs.is_primary else {}
     registry = ModelRegistry(

@@ -49,7 +49,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_reference_inputs_validate_cleanly(workspace: Path) -> None:
     code, out, err = run("validate")
     assert (code, err) == (0, "")
-    assert out.startswith("ok: 3 environments (dev, prod, staging), 2 model packages")
+    assert out.startswith("ok: 3 environments (dev, prod, staging), 5 model packages")
 
 
 def test_invalid_yaml_reports_line_and_column(workspace: Path) -> None:
@@ -71,7 +71,7 @@ def test_unknown_key_names_the_closest_valid_key(workspace: Path) -> None:
     assert err.splitlines()[:2] == [
         f"error: environments/prod.yaml:{pos(prod, 'replics')} ==> at deployments[0].replics",
         "  ==> unknown key 'replics'; did you mean 'replicas'? valid keys here: async_inference, autoscaling, "
-        "data_capture, gpu_node_group, gpus_per_replica, instance_type, instances, model, replicas, rollout, "
+        "data_capture, gpu_node_group, gpus_per_replica, instance_type, instances, llm, model, replicas, rollout, "
         "target, version",
     ]
 
@@ -118,7 +118,7 @@ def test_deployment_of_an_unknown_package_suggests_the_closest(workspace: Path) 
     assert err == (
         f"error: environments/dev.yaml:{pos(dev, 'fraud-scorr')} ==> at deployments[1].model\n"
         "  ==> model package 'fraud-scorr' does not exist under model_packages/; did you mean 'fraud-scorer'? "
-        "known packages: fraud-scorer, text-embedder\n"
+        "known packages: fraud-scorer, llama-3-1-70b-instruct, llama-3-1-8b-instruct, text-embedder, tiny-llama\n"
     )
 
 
@@ -219,5 +219,6 @@ def test_missing_model_package_manifest_is_reported_by_validate(workspace: Path)
     dev = workspace / "environments" / "dev.yaml"
     assert err.startswith(
         f"error: environments/dev.yaml:{pos(dev, 'text-embedder')} ==> at deployments[0].model\n"
-        "  ==> model package 'text-embedder' does not exist under model_packages/; known packages: fraud-scorer\n"
+        "  ==> model package 'text-embedder' does not exist under model_packages/; known packages: fraud-scorer, "
+        "llama-3-1-70b-instruct, llama-3-1-8b-instruct, tiny-llama\n"
     )

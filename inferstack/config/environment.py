@@ -459,15 +459,59 @@ class AsyncInference(_Model):
     max_concurrent_invocations: int = Field(default=4, ge=1, le=1000, description="Per instance.")
 
 
+# -- LLM serving (issue 16; inferstack/llm/planner.py sizes these) -------------------------------------
+
+LLM_TARGETS = ("vllm-eks", "sagemaker-llm")
+EKS_TARGETS = ("triton-eks", "vllm-eks")
+
+
+class LlmServing(_Model):
+    """LLM deployments (targets vllm-eks and sagemaker-llm): what the GPU memory planner sizes."""
+
+    max_model_len: int = Field(
+        ge=16, description="Longest sequence (prompt + output tokens) served; vLLM --max-model-len."
+    )
+    max_concurrent_sequences: int = Field(
+        ge=1, le=4096, description="Sequences batched at once; vLLM --max-num-seqs. KV cache is sized for all of them."
+    )
+    gpu_memory_utilization: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Share of each GPU's memory the engine may use; vLLM --gpu-memory-utilization (default 0.9).",
+    )
+    tensor_parallel: int | None = Field(
+        default=None,
+        ge=1,
+        le=8,
+        description="Tensor-parallel degree (= GPUs per replica); default: the smallest degree that fits.",
+    )
+    throughput_tokens_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Measured output tokens per second of one replica at the target load; gives the cost per 1M "
+        "output tokens.",
+    )
+
+
+# -- end LLM serving -------------------------------------------------------------------------------
+
+
 class Deployment(_Model):
     """One pinned model version deployed to a serving target."""
 
     model: str = Field(pattern=MODEL_NAME_RE, description="Model package name under model_packages/.")
     version: int = Field(ge=1, description="Pinned model package version.")
-    target: Literal["triton-eks", "sagemaker", "sagemaker-async"] = Field(description="Where it is served.")
-    gpu_node_group: str | None = Field(default=None, description="triton-eks: the GPU node group it runs on.")
-    gpus_per_replica: int = Field(default=1, ge=1, le=8, description="triton-eks: GPUs per pod.")
-    replicas: Range | None = Field(default=None, description="triton-eks: HPA min/max replicas.")
+    target: Literal["triton-eks", "sagemaker", "sagemaker-async", "vllm-eks", "sagemaker-llm"] = Field(
+        description="Where it is served: Triton packages on triton-eks / sagemaker / sagemaker-async, LLM packages "
+        "(kind: llm) on vllm-eks / sagemaker-llm."
+    )
+    gpu_node_group: str | None = Field(default=None, description="triton-eks, vllm-eks: the GPU node group it runs on.")
+    gpus_per_replica: int = Field(
+        default=1, ge=1, le=8, description="triton-eks: GPUs per pod (vllm-eks: the plan's tensor-parallel degree)."
+    )
+    replicas: Range | None = Field(default=None, description="triton-eks, vllm-eks: HPA min/max replicas.")
+    llm: LlmServing | None = Field(default=None, description="vllm-eks, sagemaker-llm: LLM serving settings.")
     instance_type: str | None = Field(default=None, description="sagemaker*: ml.* instance type.")
     instances: Range | None = Field(default=None, description="sagemaker*: autoscaling min/max instance count.")
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="Scaling targets.")
@@ -481,16 +525,19 @@ class Deployment(_Model):
 
     @model_validator(mode="after")
     def _by_target(self) -> Deployment:
-        if self.target == "triton-eks":
+        self._llm_rules()
+        if self.target in EKS_TARGETS:
             if self.gpu_node_group is None:
-                raise ValueError("target triton-eks needs gpu_node_group; name one of cluster.gpu_node_groups")
+                raise ValueError(f"target {self.target} needs gpu_node_group; name one of cluster.gpu_node_groups")
             if self.replicas is None:
-                raise ValueError("target triton-eks needs replicas: {min: N, max: M}")
+                raise ValueError(f"target {self.target} needs replicas: {{min: N, max: M}}")
             if self.replicas.min < 1:
-                raise ValueError(f"replicas.min={self.replicas.min} for triton-eks; use >= 1 (HPA cannot scale from 0)")
+                raise ValueError(
+                    f"replicas.min={self.replicas.min} for {self.target}; use >= 1 (HPA cannot scale from 0)"
+                )
             for f in ("instance_type", "instances"):
                 if getattr(self, f) is not None:
-                    raise ValueError(f"{f} applies to SageMaker targets only; remove it for target triton-eks")
+                    raise ValueError(f"{f} applies to SageMaker targets only; remove it for target {self.target}")
         else:
             if self.instance_type is None:
                 raise ValueError(f"target {self.target} needs instance_type, e.g. ml.g6.xlarge")
@@ -505,14 +552,33 @@ class Deployment(_Model):
             if self.target == "sagemaker" and self.instances.min < 1:
                 raise ValueError(
                     f"instances.min={self.instances.min} for a real-time endpoint; use >= 1 "
-                    "(only sagemaker-async scales to zero)"
+                    "(only sagemaker-async and sagemaker-llm inference components scale to zero)"
                 )
             for f in ("gpu_node_group", "replicas"):
                 if getattr(self, f) is not None:
-                    raise ValueError(f"{f} applies to target triton-eks only; remove it for target {self.target}")
+                    raise ValueError(
+                        f"{f} applies to EKS targets (triton-eks, vllm-eks) only; remove it for target {self.target}"
+                    )
             if self.rollout.canary_version is not None:
                 raise ValueError("rollout.canary_version applies to triton-eks; SageMaker rollouts use blue/green")
         return self
+
+    def _llm_rules(self) -> None:
+        if self.target in LLM_TARGETS:
+            if self.llm is None:
+                raise ValueError(
+                    f"target {self.target} needs llm: {{max_model_len: N, max_concurrent_sequences: M}}; the GPU "
+                    "memory planner sizes the KV cache from them"
+                )
+            if self.gpus_per_replica != 1:
+                raise ValueError(
+                    f"gpus_per_replica={self.gpus_per_replica} does not apply to {self.target}: GPUs per replica are "
+                    f"the tensor-parallel degree; set llm.tensor_parallel: {self.gpus_per_replica} instead"
+                )
+        elif self.llm is not None:
+            raise ValueError(
+                f"llm applies to LLM targets ({', '.join(LLM_TARGETS)}) only; remove it for target {self.target}"
+            )
 
 
 EnforcementLevel = Literal["advisory", "mandatory", "disabled", "remediate"]
@@ -570,7 +636,7 @@ class Environment(_Model):
             if d.model in seen:
                 raise ValueError(f"deployments[{i}] deploys {d.model!r} twice; keep one entry per model")
             seen.add(d.model)
-            if d.target == "triton-eks" and d.gpu_node_group not in groups:
+            if d.target in EKS_TARGETS and d.gpu_node_group not in groups:
                 raise ValueError(
                     f"deployments[{i}].gpu_node_group {d.gpu_node_group!r} is not defined; use one of "
                     f"{sorted(groups) or 'none (add cluster.gpu_node_groups)'}"
@@ -606,4 +672,4 @@ def all_tags(env: Environment) -> dict[str, str]:
     return {**env.tags, "environment": env.name, "managed-by": "inferstack"}
 
 
-__all__ = ["ENV_NAMES", "Deployment", "Environment", "GpuNodeGroup", "all_tags"]
+__all__ = ["ENV_NAMES", "LLM_TARGETS", "Deployment", "Environment", "GpuNodeGroup", "LlmServing", "all_tags"]

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferstack.config.environment import ENV_NAMES, Environment
+from inferstack.config.environment import ENV_NAMES, LLM_TARGETS, Environment
+from inferstack.config.llm_package import LlmPackage
 from inferstack.config.model_package import ModelPackage
 
 # InputError, Project and find_project live in light modules (no pydantic), so the CLI can catch input
@@ -26,7 +27,15 @@ from inferstack.config.model_package import ModelPackage
 from inferstack.errors import InputError
 from inferstack.project import Project, find_project
 
-__all__ = ["InputError", "Project", "find_project", "load_all", "load_environment", "load_model_package"]
+__all__ = [
+    "InputError",
+    "Project",
+    "find_project",
+    "load_all",
+    "load_environment",
+    "load_model_package",
+    "load_package",
+]
 
 
 # -- YAML with positions ---------------------------------------------------------------------------
@@ -178,6 +187,24 @@ def _validation_message(exc: ValidationError, model: type[BaseModel], rel: str, 
 
 
 def load_model_package(project: Project, name: str) -> ModelPackage:
+    """A Triton package (no `kind`); an LLM package (`kind: llm`) is an InputError naming load_package's targets."""
+    pkg = load_package(project, name)
+    if isinstance(pkg, LlmPackage):
+        rel = project.rel(project.packages_dir / name / "model.yaml")
+        raise InputError(
+            f"{rel} ==> at kind\n  ==> {name!r} is an LLM package (kind: llm); it is served by the targets "
+            f"{', '.join(LLM_TARGETS)}, not by Triton"
+        )
+    return pkg
+
+
+# -- LLM packages (issue 16): the manifest model is chosen by `kind` -----------------------------------
+PACKAGE_KINDS: dict[str, type[ModelPackage] | type[LlmPackage]] = {"llm": LlmPackage}
+"""`kind` -> manifest model; no `kind` is the Triton manifest (ModelPackage)."""
+
+
+def load_package(project: Project, name: str) -> ModelPackage | LlmPackage:
+    """A model package of any kind: ModelPackage (Triton, no `kind`) or LlmPackage (`kind: llm`)."""
     path = project.packages_dir / name / "model.yaml"
     if not path.is_file():
         known = project.package_names()
@@ -191,10 +218,23 @@ def load_model_package(project: Project, name: str) -> ModelPackage:
 
     check_manifest_location(path.parent, project.packages_dir, project.rel)
     data, node = _read_yaml(path, project)
+    kind = data.get("kind")
+    model: type[ModelPackage] | type[LlmPackage] = ModelPackage
+    if kind is not None:
+        if kind not in PACKAGE_KINDS:
+            where = _node_at(node, ("kind",))
+            at = f"{project.rel(path)}:{where.start_mark.line + 1}:{where.start_mark.column + 1}" if where else ""
+            raise InputError(
+                f"{at or project.rel(path)} ==> at kind\n  ==> unknown package kind {kind!r}; use kind: "
+                f"{' or '.join(PACKAGE_KINDS)}, or leave kind out for a Triton package"
+            )
+        model = PACKAGE_KINDS[kind]
+    pkg: ModelPackage | LlmPackage
     try:
-        pkg = ModelPackage.model_validate(data)
+        pkg = model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_validation_message(exc, ModelPackage, project.rel(path), node)) from None
+        raise InputError(_validation_message(exc, model, project.rel(path), node)) from None
+    # -- end LLM packages
     if pkg.name != name:
         raise InputError(
             f"{project.rel(path)} ==> at name\n  ==> name {pkg.name!r} differs from its directory {name!r}; "
@@ -204,13 +244,23 @@ def load_model_package(project: Project, name: str) -> ModelPackage:
     return pkg
 
 
-def _check_package_paths(project: Project, path: Path, pkg: ModelPackage, node: yaml.Node | None) -> None:
+def _check_package_paths(project: Project, path: Path, pkg: ModelPackage | LlmPackage, node: yaml.Node | None) -> None:
     """Paths the manifest names that leave the package (inferstack/packages/paths.py), before any is read."""
-    from inferstack.packages.paths import manifest_problems
+    from inferstack.packages.paths import escape, manifest_problems
 
     lines = []
     rel = project.rel(path)
-    for field, message, shown in manifest_problems(path.parent, pkg, project.rel):
+    problems: list[tuple[str | None, str, str | None]] = []
+    if isinstance(pkg, LlmPackage):  # LLM packages (issue 16) name one file: config
+        outside = escape(path.parent, pkg.config)
+        if outside is not None:
+            problems.append(
+                ("config", f"{pkg.config!r} leaves the package (it resolves to {outside}); copy the model's "
+                 "config.json into the package directory and name it relative to it", None)
+            )  # fmt: skip
+    else:
+        problems = manifest_problems(path.parent, pkg, project.rel)
+    for field, message, shown in problems:
         if field is None:
             lines.append(f"{shown} ==> {message}")
             continue
@@ -276,7 +326,20 @@ def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.
                 f"{where} ==> at deployments[{i}].model\n  ==> model package {dep.model!r} does not exist under "
                 f"model_packages/; {hint}known packages: {', '.join(known) or 'none'}"
             )
-        pkg = load_model_package(project, dep.model)
+        pkg = load_package(project, dep.model)
+        if (dep.target in LLM_TARGETS) != isinstance(pkg, LlmPackage):
+            tnode = _node_at(node, ("deployments", i, "target"))
+            twhere = f"{rel}:{tnode.start_mark.line + 1}:{tnode.start_mark.column + 1}" if tnode else where
+            kinds = f"LLM targets ({', '.join(LLM_TARGETS)})"
+            raise InputError(
+                f"{twhere} ==> at deployments[{i}].target\n  ==> "
+                + (
+                    f"{dep.model!r} is an LLM package (kind: llm); use one of the {kinds}"
+                    if isinstance(pkg, LlmPackage)
+                    else f"{dep.model!r} is a Triton package; the {kinds} serve kind: llm packages, use "
+                    "triton-eks, sagemaker or sagemaker-async"
+                )
+            )
         if pkg.environments is not None and env.name not in pkg.environments:
             raise InputError(
                 f"{where} ==> at deployments[{i}].model\n  ==> model package {dep.model!r} is limited to "
@@ -293,13 +356,15 @@ def _check_deployments(project: Project, env: Environment, rel: str, node: yaml.
             )
 
 
-def load_all(project: Project) -> tuple[dict[str, Environment], dict[str, ModelPackage], list[str]]:
-    """Validate every environment and package; returns what loaded and the error messages."""
+def load_all(
+    project: Project,
+) -> tuple[dict[str, Environment], dict[str, ModelPackage | LlmPackage], list[str]]:
+    """Validate every environment and package (of every kind); returns what loaded and the error messages."""
     errors: list[str] = []
-    packages: dict[str, ModelPackage] = {}
+    packages: dict[str, ModelPackage | LlmPackage] = {}
     for name in project.package_names():
         try:
-            packages[name] = load_model_package(project, name)
+            packages[name] = load_package(project, name)
         except InputError as exc:
             errors.append(exc.message)
     envs: dict[str, Environment] = {}
