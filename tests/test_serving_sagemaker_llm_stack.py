@@ -162,3 +162,20 @@ def test_validate_reports_an_llm_deployment_sagemaker_cannot_start_in_time(tmp_p
     assert len(problems) == 1
     assert problems[0].startswith("environments/staging.yaml ==> at deployments[0] (big)")
     assert "ModelDataDownloadTimeoutInSeconds would need 4706s" in problems[0] and "vllm-eks" in problems[0]
+
+
+def test_dashboard_shows_what_the_llm_endpoint_scales_on(staging: PreviewResult) -> None:
+    [dashboard] = staging.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert f"{MODEL} (us-east-1) concurrent requests per model" in titles
+    widget = next(w for w in body["widgets"] if w["properties"]["title"].endswith("concurrent requests per model"))
+    [metric] = widget["properties"]["metrics"]
+    assert metric[:6] == [
+        "AWS/SageMaker",
+        "ConcurrentRequestsPerModel",
+        "EndpointName",
+        f"staging-{MODEL}",
+        "VariantName",
+        "AllTraffic",
+    ]
