@@ -10,6 +10,9 @@ LMI turns `OPTION_<KEY>` into `option.<key>` (deepjavalibrary/djl-serving `wlm/.
 - `OPTION_MAX_ROLLING_BATCH_SIZE` -> vLLM `max_num_seqs` (the plan's concurrent sequences);
 - `OPTION_MAX_MODEL_LEN`, `OPTION_GPU_MEMORY_UTILIZATION` -> the vLLM engine arguments of the same names
   (pass-through, `serving/docs/lmi/user_guides/vllm_user_guide.md` "Advanced vLLM Configurations");
+- no `OPTION_ROLLING_BATCH`: left at `auto`, LMI serves a text-generation model with vLLM in async mode
+  (`wlm/.../LmiConfigRecommender.java` `setRollingBatch`: `rolling_batch=disable`, `async_mode=true`); naming
+  `vllm` would select the older rolling-batch mode, which the vLLM user guide says is going away;
 - `HF_MODEL_ID=/opt/ml/model`: the weights are not fetched by the container. The model's `ModelDataSource` is the
   uncompressed S3 prefix of the Hugging Face directory (`S3DataType=S3Prefix`, `CompressionType=None`), which
   SageMaker copies to `/opt/ml/model` before the container starts, as the execution role (SageMaker Developer
@@ -103,7 +106,6 @@ def lmi_environment(
     """The LMI container environment a plan fixes (names: see the module docstring)."""
     return {
         "HF_MODEL_ID": "/opt/ml/model",
-        "OPTION_ROLLING_BATCH": "vllm",
         "OPTION_TENSOR_PARALLEL_DEGREE": str(tensor_parallel),
         "OPTION_MAX_ROLLING_BATCH_SIZE": str(max_concurrent_sequences),
         "OPTION_MAX_MODEL_LEN": str(max_model_len),

@@ -83,7 +83,6 @@ def test_lmi_container_gets_the_plan_as_vllm_engine_options(llm: Recorded) -> No
     assert container["image"] == "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.38.0-lmi29.0.0-cu130"
     assert container["environment"] == {
         "HF_MODEL_ID": "/opt/ml/model",
-        "OPTION_ROLLING_BATCH": "vllm",
         "OPTION_TENSOR_PARALLEL_DEGREE": "1",
         "OPTION_MAX_ROLLING_BATCH_SIZE": "16",
         "OPTION_MAX_MODEL_LEN": "8192",
