@@ -14,6 +14,7 @@ from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
+from inferstack.components._sagemaker_hosting import HostingArgs
 from inferstack.components.sagemaker_endpoint import SageMakerEndpoint
 from inferstack.components.sagemaker_llm import SageMakerLlm
 from inferstack.components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
@@ -136,37 +137,60 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     )
 
 
-def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+def _hosting_args(ctx: StackContext, rs: RegionStack, d: Deployment) -> HostingArgs:
+    """What every SageMaker endpoint component of a deployment takes: network, key, bucket, alarms, capacity,
+    rollout, capture, and the variant timeouts from the deployment's cold-start budget."""
     platform, registry, alerting = _inputs(rs)
     assert d.instances is not None and d.instance_type is not None
-    package = _triton_package(ctx, d)
-    asynchronous = d.target == "sagemaker-async"
-    bucket = registry.bucket_name
+    llm = d.target == "sagemaker-llm"
     try:
-        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(cold_start(ctx, d))
+        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(
+            cold_start(ctx, d), eks_target="vllm-eks" if llm else "triton-eks"
+        )
     except coldstart.ColdStartError as exc:
         raise ValueError(f"deployment {d.model}: {exc}") from None
     network = platform.components["network"]
+    return {
+        "instance_type": d.instance_type,
+        "region": rs.region,
+        "endpoint_name": f"{ctx.env.name}-{d.model}",
+        "bucket_name": registry.bucket_name,
+        "bucket_arn": registry.bucket_arn,
+        "kms_key_arn": platform.key_arn,
+        "vpc_id": platform.vpc_id,
+        "vpc_cidr": platform.vpc_cidr,
+        "s3_prefix_list_id": network.s3_prefix_list_id,
+        "interface_endpoint_services": network.interface_endpoint_services,
+        "subnet_ids": platform.private_subnet_ids,
+        "alarm_topic_arn": alerting.topic_arn,
+        "max_instances": d.instances.max,
+        "rollout_strategy": d.rollout.strategy,
+        "canary_percent": d.rollout.canary_percent,
+        "linear_step_percent": d.rollout.linear_step_percent,
+        "wait_minutes": d.rollout.wait_minutes,
+        "termination_wait_minutes": d.rollout.termination_wait_minutes,
+        "off_hours_schedule": d.autoscaling.off_hours_schedule,
+        "model_download_timeout_seconds": download_timeout,
+        "container_startup_timeout_seconds": startup_timeout,
+        "capture_sampling_percent": d.data_capture.sampling_percent,
+        "tags": {**ctx.tags, "model": d.model},
+    }
+
+
+def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    _, registry, _ = _inputs(rs)
+    assert d.instances is not None
+    package = _triton_package(ctx, d)
+    asynchronous = d.target == "sagemaker-async"
+    bucket = registry.bucket_name
     endpoint = SageMakerEndpoint(
         f"sm-{d.model}{rs.suffix}",
         {
+            **_hosting_args(ctx, rs, d),
             "model_name": d.model,
             "model_version": d.version,
-            "instance_type": d.instance_type,
-            "region": rs.region,
-            "endpoint_name": f"{ctx.env.name}-{d.model}",
-            "bucket_name": bucket,
-            "bucket_arn": registry.bucket_arn,
-            "kms_key_arn": platform.key_arn,
-            "vpc_id": platform.vpc_id,
-            "vpc_cidr": platform.vpc_cidr,
-            "s3_prefix_list_id": network.s3_prefix_list_id,
-            "interface_endpoint_services": network.interface_endpoint_services,
-            "subnet_ids": platform.private_subnet_ids,
-            "alarm_topic_arn": alerting.topic_arn,
             "latency_slo_ms": package.latency_slo.p99_ms,
             "min_instances": d.instances.min,
-            "max_instances": d.instances.max,
             "asynchronous": asynchronous,
             "async_input_path": pulumi.Output.concat("s3://", bucket, f"/async/{d.model}/input")
             if asynchronous
@@ -179,22 +203,12 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             else None,
             "async_max_concurrent_invocations": d.async_inference.max_concurrent_invocations,
             "triton_version": ctx.env.serving.sagemaker_triton_version,
-            "rollout_strategy": d.rollout.strategy,
-            "canary_percent": d.rollout.canary_percent,
-            "linear_step_percent": d.rollout.linear_step_percent,
-            "wait_minutes": d.rollout.wait_minutes,
-            "termination_wait_minutes": d.rollout.termination_wait_minutes,
             "invocations_per_instance": d.autoscaling.invocations_per_instance,
             "backlog_per_instance": d.autoscaling.backlog_per_instance,
-            "off_hours_schedule": d.autoscaling.off_hours_schedule,
-            "model_download_timeout_seconds": download_timeout,
-            "container_startup_timeout_seconds": startup_timeout,
             "data_capture": d.data_capture.enabled,
-            "capture_sampling_percent": d.data_capture.sampling_percent,
             "baseline_s3_prefix": pulumi.Output.concat("s3://", bucket, "/", baseline_prefix(d.model, d.version))
             if package.drift_baseline
             else None,
-            "tags": {**ctx.tags, "model": d.model},
         },
         opts=rs.opts(),
     )
@@ -234,52 +248,24 @@ def llm_latency_alarm_ms(package: LlmPackage) -> float:
 
 
 def _sagemaker_llm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
-    platform, registry, alerting = _inputs(rs)
-    assert d.instances is not None and d.instance_type is not None
+    assert d.instances is not None
     package = _llm_package(ctx, d)
     plan = llm_plan(ctx, d)
-    try:
-        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(cold_start(ctx, d), eks_target="vllm-eks")
-    except coldstart.ColdStartError as exc:
-        raise ValueError(f"deployment {d.model}: {exc}") from None
-    network = platform.components["network"]
     endpoint = SageMakerLlm(
         f"sm-{d.model}{rs.suffix}",
         {
+            **_hosting_args(ctx, rs, d),
             "model_name": d.model,
             "model_version": d.version,
             "weights_uri": package.weights_uri,
             "weights_bytes": package.weight_bytes(ctx.root / "model_packages" / d.model),
-            "instance_type": d.instance_type,
-            "region": rs.region,
             "tensor_parallel": plan.tensor_parallel,
             "max_model_len": plan.max_model_len,
             "max_concurrent_sequences": plan.max_num_seqs,
             "gpu_memory_utilization": plan.gpu_memory_utilization,
-            "endpoint_name": f"{ctx.env.name}-{d.model}",
-            "bucket_name": registry.bucket_name,
-            "bucket_arn": registry.bucket_arn,
-            "kms_key_arn": platform.key_arn,
-            "vpc_id": platform.vpc_id,
-            "vpc_cidr": platform.vpc_cidr,
-            "s3_prefix_list_id": network.s3_prefix_list_id,
-            "interface_endpoint_services": network.interface_endpoint_services,
-            "subnet_ids": platform.private_subnet_ids,
-            "alarm_topic_arn": alerting.topic_arn,
             "latency_alarm_ms": llm_latency_alarm_ms(package),
             "min_instances": d.instances.min,
-            "max_instances": d.instances.max,
-            "rollout_strategy": d.rollout.strategy,
-            "canary_percent": d.rollout.canary_percent,
-            "linear_step_percent": d.rollout.linear_step_percent,
-            "wait_minutes": d.rollout.wait_minutes,
-            "termination_wait_minutes": d.rollout.termination_wait_minutes,
-            "off_hours_schedule": d.autoscaling.off_hours_schedule,
-            "model_download_timeout_seconds": download_timeout,
-            "container_startup_timeout_seconds": startup_timeout,
             "data_capture": d.data_capture.enabled,
-            "capture_sampling_percent": d.data_capture.sampling_percent,
-            "tags": {**ctx.tags, "model": d.model},
         },
         opts=rs.opts(),
     )
