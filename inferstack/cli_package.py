@@ -104,6 +104,14 @@ def _clients(environment: Any) -> Any:
         _fail(f"AWS endpoint configuration ==> {exc}; check AWS_ENDPOINT_URL* and the profile's endpoint_url")
 
 
+def _warn_duplicates(model: str, group: str, registered: Any) -> None:
+    from inferstack.packages.registry import duplicate_warning
+
+    warning = duplicate_warning(model, group, registered)
+    if warning is not None:
+        _err.print(f"warning: {warning}", markup=False)
+
+
 def _project() -> Project:
     try:
         return current_project()
@@ -114,10 +122,18 @@ def _project() -> Project:
 @package_app.command("validate")
 def validate_cmd(path: PathArg) -> None:
     """Schema, config.pbtxt (Triton ModelConfig), ONNX graph, sample request on onnxruntime, GPU memory."""
+    from inferstack.llm import checks as llm_checks
     from inferstack.packages.validate import resolve_package, validate_package
 
     try:
-        ref = resolve_package(_project(), path)
+        project = _project()
+        llm_name = llm_checks.llm_package_name(project, path)  # kind: llm (issue 16): files and the planner
+        if llm_name is not None:
+            for line in llm_checks.validate_llm_package(project, llm_name):
+                print(f"  ok  {line}")
+            print(f"ok: {llm_name} is valid (LLM package)")
+            return
+        ref = resolve_package(project, path)
         report = validate_package(ref)
     except InputError as exc:
         _fail(exc.message)
@@ -184,6 +200,7 @@ def publish_cmd(
         result = publish_package(ref, environment, _clients(environment), version, bucket=bucket, kms_key_id=kms_key_id)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(result.model, result.group, result.registered)
     print(f"bucket {result.bucket} ({result.bucket_source})")
     for key in result.uploaded:
         print(f"  uploaded s3://{result.bucket}/{key}")
@@ -219,6 +236,7 @@ def approve_cmd(
         result = approve(_clients(environment), group, name, version, environment.name, note)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(name, group, result.version)
     state = "approved" if result.changed else "already approved"
     print(f"{state}: {name} version {version} ({result.version.arn}) by {result.approver}")
 
@@ -227,6 +245,7 @@ def approve_cmd(
 def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, legacy_v: LegacyV = None) -> None:
     """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
     from inferstack.config.loader import load_environment
+    from inferstack.packages.naming import package_group_name
     from inferstack.packages.promote import promote
     from inferstack.packages.validate import resolve_package
 
@@ -239,10 +258,14 @@ def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, leg
         result = promote(ref, environment, _clients(environment), version)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(name, package_group_name(environment.name, name), result.registered)
     rel = project.rel(result.path)
     if not result.changed:
         print(f"unchanged: {rel} already pins {name} version {version}")
         return
     kind = "rollback" if result.rollback else "promotion"
-    print(f"{kind}: {rel} now pins {name} version {result.version} (was {result.previous}); artifact sha256 verified")
+    print(
+        f"{kind}: {rel} now pins {name} version {result.version} (was {result.previous}); sha256 of "
+        f"{plural(result.verified, 'served object')} verified"
+    )
     print(f"next: review the change and run: inferstack preview --env {env}")

@@ -19,25 +19,9 @@ from tests.fuzz_cases import ENV_FILES, FAMILIES, MANIFESTS, Mutation, check
 SEED = 13
 TARGETS = [*ENV_FILES, *MANIFESTS]
 
-# Crashes and acceptances the fuzz finds in the YAML loader (inferstack/config), which the loader hardening of
-# issue 13 (classes 4, 5, 8) fixes; strict, so each mark must go once that work is merged. `run=False` where the
-# unfixed loader takes minutes (alias expansion), not seconds, to fail.
-_LOADER = "issue 13 loader hardening (inferstack/config) not merged yet: "
-PENDING: dict[str, pytest.MarkDecorator] = {
-    "byte_flip": pytest.mark.xfail(strict=True, reason=_LOADER + "a flipped high bit is not UTF-8: exit 3"),
-    "dup_key": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted, last one wins"),
-    "huge_number": pytest.mark.xfail(strict=True, reason=_LOADER + ".inf / 2**64 accepted"),
-    "deep_nesting": pytest.mark.xfail(strict=True, reason=_LOADER + "RecursionError: exit 3"),
-    "alias_bomb": pytest.mark.xfail(run=False, reason=_LOADER + "alias expansion runs for minutes"),
-    "bad_encoding": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "second-regions": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted"),
-    "second-deployments": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted"),
-    "alias-bomb": pytest.mark.xfail(run=False, reason=_LOADER + "alias expansion runs for minutes"),
-    "utf-16": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "manifest-latin-1": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "inf-throttle": pytest.mark.xfail(strict=True, reason=_LOADER + ".inf accepted as a rate"),
-    "deep-yaml": pytest.mark.xfail(strict=True, reason=_LOADER + "RecursionError: exit 3"),
-}
+# Marks for families or known-invalid edits the loader does not handle yet: none since the loader hardening of
+# issue 13 (classes 4, 5, 8: alias bombs, duplicate keys, numbers, nesting, encodings) was merged.
+PENDING: dict[str, pytest.MarkDecorator] = {}
 
 
 def _params(names: list[str]) -> list[object]:
