@@ -20,7 +20,7 @@ class StackContext:
 
     env: Environment
     root: Path
-    packages: dict[str, ModelPackage]
+    packages: dict[str, ModelPackage | LlmPackage]  # LlmPackage for the LLM targets (kind: llm)
     tags: dict[str, str]
     regions: list[RegionStack] = field(default_factory=list)
     dns: dict[str, Any] = field(default_factory=dict)  # model -> FailoverDns (stacks/edge.build_dns)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from inferstack.config.environment import LLM_TARGETS, all_tags
+from inferstack.config.environment import all_tags
 from inferstack.config.llm_package import LlmPackage
-from inferstack.config.loader import InputError, Project, load_environment, load_model_package, load_package
+from inferstack.config.loader import InputError, Project, load_environment, load_package
 from stacks import edge, observability, platform, registry, serving
 from stacks.context import RegionStack, StackContext
 
@@ -24,11 +24,8 @@ def environment_name() -> str:
 def load_context() -> StackContext:
     project = Project(ROOT)
     env = load_environment(project, environment_name())
-    packages = {d.model: load_model_package(project, d.model) for d in env.deployments if d.target not in LLM_TARGETS}
-    llm_packages: dict[str, LlmPackage] = {}
-    for d in env.deployments:
-        if d.target in LLM_TARGETS and isinstance(pkg := load_package(project, d.model), LlmPackage):
-            llm_packages[d.model] = pkg
+    packages = {d.model: load_package(project, d.model) for d in env.deployments}
+    llm_packages = {m: p for m, p in packages.items() if isinstance(p, LlmPackage)}
     ctx = StackContext(env=env, root=ROOT, packages=packages, tags=all_tags(env), llm_packages=llm_packages)
     cidrs = [env.network.cidr, env.network.secondary_cidr]
     for i, region in enumerate(env.regions.all):

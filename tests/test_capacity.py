@@ -87,9 +87,6 @@ def test_vllm_replicas_count_at_the_planners_tensor_parallel_degree():
     (need,) = prod.needs
     assert (need.model, need.gpus_per_replica, need.pods_per_node) == ("llama-3-1-70b-instruct", 4, 1)
     assert (prod.nodes_min, prod.nodes_max, prod.baseline_nodes) == (2, 3, 2)
-    # staging: the 8B model fits one L40S (tensor parallel 1), one replica per g6e.xlarge.
-    (need,) = plan(load_environment(Project(ROOT), "staging"))["l40s"].needs
-    assert (need.model, need.gpus_per_replica, need.pods_per_node) == ("llama-3-1-8b-instruct", 1, 1)
 
 
 def test_vllm_tensor_parallel_beyond_the_node_is_an_error_of_the_planner_not_a_silent_one_gpu_pod(workspace):  # noqa: F811

@@ -20,7 +20,7 @@ from inferstack.render import render
 from tests.conftest import ROOT, preview_of
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-MODELS = {"staging": "llama-3-1-8b-instruct", "prod": "llama-3-1-70b-instruct"}
+MODELS = {"prod": "llama-3-1-70b-instruct"}
 
 
 def vllm_deployments(p: PreviewResult) -> list[Resource]:
@@ -37,7 +37,8 @@ def flag(args: list[str], name: str) -> str:
     return value
 
 
-@pytest.mark.parametrize(("env", "regions", "tp", "group"), [("staging", 1, 1, "l40s"), ("prod", 2, 4, "l40s-x4")])
+# staging serves its 8B model on sagemaker-llm (tests/test_serving_sagemaker_llm.py); prod runs vllm-eks.
+@pytest.mark.parametrize(("env", "regions", "tp", "group"), [("prod", 2, 4, "l40s-x4")])
 def test_vllm_pods_run_the_planners_tensor_parallel_on_the_llm_node_group(
     env: str, regions: int, tp: int, group: str
 ) -> None:
@@ -66,7 +67,7 @@ def test_vllm_pods_run_the_planners_tensor_parallel_on_the_llm_node_group(
         assert any(t["key"] == "inferstack.io/node-group" and t["values"][0].startswith(f"gpu-{group}") for t in terms)
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_the_llm_node_group_puts_kubelet_and_containerd_on_an_nvme_raid0(env: str) -> None:
     p = preview_of(env)
     lts = [r for r in p.of_type("aws:ec2/launchTemplate:LaunchTemplate") if r.name.startswith("gpu-l40s")]
@@ -77,7 +78,7 @@ def test_the_llm_node_group_puts_kubelet_and_containerd_on_an_nvme_raid0(env: st
     assert others and all("userData" not in r.inputs for r in others)
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_hpa_scales_on_token_signals_the_adapter_serves(env: str) -> None:
     p = preview_of(env)
     hpas = [
@@ -96,8 +97,9 @@ def test_hpa_scales_on_token_signals_the_adapter_serves(env: str) -> None:
         assert {WAITING_METRIC, KV_CACHE_METRIC} <= served
 
 
-def test_dev_has_no_vllm_and_its_adapter_serves_only_triton() -> None:
-    p = preview_of("dev")
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_environments_without_vllm_keep_an_adapter_that_serves_only_triton(env: str) -> None:
+    p = preview_of(env)
     assert not vllm_deployments(p)
     for adapter in [
         r for r in p.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("chart") == "prometheus-adapter"
@@ -105,7 +107,7 @@ def test_dev_has_no_vllm_and_its_adapter_serves_only_triton() -> None:
         assert {r["name"]["as"] for r in adapter.inputs["values"]["rules"]["custom"]} == {"avg_time_queue_us"}
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_ttft_itl_queue_and_error_alerts_use_the_packages_slo(env: str) -> None:
     p = preview_of(env)
     model = MODELS[env]
@@ -125,7 +127,7 @@ def test_ttft_itl_queue_and_error_alerts_use_the_packages_slo(env: str) -> None:
     assert {"VllmQueueTimeAboveSlo", "VllmErrorRatio", "VllmKvCacheSaturated"} <= set(alerts)
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_dashboards_show_the_llm(env: str) -> None:
     p = preview_of(env)
     model = MODELS[env]
@@ -140,7 +142,7 @@ def test_dashboards_show_the_llm(env: str) -> None:
     assert any(t.startswith(f"{model} (") and "GPU" in t for t in titles)
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_preview_prints_the_llm_cold_start_budget_and_the_probe_follows_it(env: str) -> None:
     p = preview_of(env)
     model = MODELS[env]
@@ -153,17 +155,17 @@ def test_preview_prints_the_llm_cold_start_budget_and_the_probe_follows_it(env: 
         assert dep.inputs["spec"]["progressDeadlineSeconds"] >= budget["total_seconds"]
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", ["prod"])
 def test_reference_environments_pass_the_mandatory_policies(env: str) -> None:
     p = preview_of(env)
     assert [v for v in p.violations if v.get("enforcement_level") == "mandatory"] == []
 
 
-def test_rendered_staging_manifests_validate_including_the_vllm_objects(tmp_path: Path) -> None:
-    report = render(preview_of("staging"), tmp_path / "manifests", "1.35")
+def test_rendered_prod_manifests_validate_including_the_vllm_objects(tmp_path: Path) -> None:
+    report = render(preview_of("prod"), tmp_path / "manifests", "1.35")
     assert report.invalid == []
     validated = {q.name for q in report.validated}
-    ns = "vllm-llama-3-1-8b-instruct"
-    assert f"{ns}_deployment_llama-3-1-8b-instruct.yaml" in validated
-    assert f"{ns}_horizontalpodautoscaler_llama-3-1-8b-instruct.yaml" in validated
-    assert f"{ns}_poddisruptionbudget_llama-3-1-8b-instruct.yaml" in validated
+    ns = "vllm-llama-3-1-70b-instruct"
+    assert f"{ns}_deployment_llama-3-1-70b-instruct.yaml" in validated
+    assert f"{ns}_horizontalpodautoscaler_llama-3-1-70b-instruct.yaml" in validated
+    assert f"{ns}_poddisruptionbudget_llama-3-1-70b-instruct.yaml" in validated
