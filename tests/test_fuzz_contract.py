@@ -26,7 +26,6 @@ _LOADER = "issue 13 loader hardening (inferstack/config) not merged yet: "
 PENDING: dict[str, pytest.MarkDecorator] = {
     "byte_flip": pytest.mark.xfail(strict=True, reason=_LOADER + "a flipped high bit is not UTF-8: exit 3"),
     "dup_key": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted, last one wins"),
-    "huge_number": pytest.mark.xfail(strict=True, reason=_LOADER + ".inf / 2**64 accepted"),
     "deep_nesting": pytest.mark.xfail(strict=True, reason=_LOADER + "RecursionError: exit 3"),
     "alias_bomb": pytest.mark.xfail(run=False, reason=_LOADER + "alias expansion runs for minutes"),
     "bad_encoding": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
