@@ -15,6 +15,7 @@ from inferstack.components.failover_dns import FailoverDns, FailoverDnsArgs
 from inferstack.components.gpu_node_group import GpuNodeGroup, GpuNodeGroupArgs
 from inferstack.components.inference_api import InferenceApi, InferenceApiArgs
 from inferstack.components.keys import Keys, KeysArgs
+from inferstack.components.llm_service import LlmService, LlmServiceArgs
 from inferstack.components.model_registry import (
     ModelArtifactReplication,
     ModelArtifactReplicationArgs,
@@ -48,6 +49,8 @@ __all__ = [
     "KeysArgs",
     "KubernetesMonitoring",
     "KubernetesMonitoringArgs",
+    "LlmService",
+    "LlmServiceArgs",
     "ModelArtifactReplication",
     "ModelArtifactReplicationArgs",
     "ModelRegistry",

@@ -26,6 +26,15 @@ TRITON_QUEUE_TIME_QUERY = (
 
 Both series are counters, so increase() (which handles counter resets on pod restarts) and not delta()
 (meant for gauges); a 1 min window holds four 15 s scrapes. Idle pods (no request) read 0."""
+VLLM_ADAPTER_RULES = (
+    # (vLLM gauge, HPA metric name, aggregation over the pod's series). vLLM V1 gauges (docs/design/metrics.md,
+    # read 2026-12-02): `vllm:num_requests_waiting` (requests queued for a batch slot) and `vllm:kv_cache_usage_perc`
+    # (fraction of KV-cache blocks in use, 0-1). A pod exports one series per engine (label `engine`), so waiting
+    # requests add up and KV-cache use takes the fullest engine. The HPA names drop the colon.
+    ("vllm:num_requests_waiting", "vllm_num_requests_waiting", "sum"),
+    ("vllm:kv_cache_usage_perc", "vllm_kv_cache_usage_perc", "max"),
+)
+"""Pods metrics for LlmService's HPA (llm_service.WAITING_METRIC, llm_service.KV_CACHE_METRIC)."""
 MONITORING_NAMESPACE = "monitoring"
 PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
@@ -57,6 +66,9 @@ class ClusterAddonsArgs(TypedDict):
     """Idle time before a CPU node is removed; GPU groups set a longer one on their ASG. Default: "10m"."""
     prometheus_retention: NotRequired[str]
     """Default: "15d"."""
+    llm_autoscaling: NotRequired[bool]
+    """Default: False. Also serve the vLLM gauges LlmService's HPA scales on (VLLM_ADAPTER_RULES) as pods metrics;
+    the stack turns it on when the environment deploys a `vllm-eks` model."""
     tags: NotRequired[Mapping[str, str]]
     """Added to every child that takes tags (the IAM roles and policies)."""
 
@@ -213,7 +225,18 @@ class ClusterAddons(pulumi.ComponentResource):
                             },
                             "name": {"matches": "^nv_inference_queue_duration_us$", "as": TRITON_QUEUE_TIME_METRIC},
                             "metricsQuery": TRITON_QUEUE_TIME_QUERY,
-                        }
+                        },
+                        *(
+                            {
+                                "seriesQuery": f'{series}{{namespace!="",pod!=""}}',
+                                "resources": {
+                                    "overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+                                },
+                                "name": {"matches": f"^{series}$", "as": metric},
+                                "metricsQuery": f"{agg}({series}{{<<.LabelMatchers>>}}) by (<<.GroupBy>>)",
+                            }
+                            for series, metric, agg in (VLLM_ADAPTER_RULES if args.get("llm_autoscaling") else ())
+                        ),
                     ],
                 },
                 "nodeSelector": SYSTEM_NODES,

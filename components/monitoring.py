@@ -19,23 +19,25 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from inferstack.components.llm_service import ERROR_RATIO, GENERATION_RATE, ITL_P95, QUEUE_P95, TTFT_P95
+
 
 class DashboardDeployment(TypedDict):
     """One deployment in one region, as the dashboard shows it."""
 
     model: str
     region: str
-    target: Literal["sagemaker", "sagemaker-async", "triton-eks"]
+    target: Literal["sagemaker", "sagemaker-async", "triton-eks", "vllm-eks"]
     endpoint_name: NotRequired[pulumi.Input[str]]
     """SageMaker targets: the endpoint name."""
     variant_name: NotRequired[str]
     """SageMaker targets. Default: AllTraffic."""
     cluster_name: NotRequired[pulumi.Input[str]]
-    """triton-eks: the EKS cluster (Container Insights dimension)."""
+    """triton-eks, vllm-eks: the EKS cluster (Container Insights dimension)."""
     namespace: NotRequired[pulumi.Input[str]]
-    """triton-eks: Kubernetes namespace of the service. Default: the model name."""
+    """triton-eks, vllm-eks: Kubernetes namespace of the service. Default: the model name."""
     load_balancer: NotRequired[pulumi.Input[str]]
-    """triton-eks: ALB ARN suffix ('app/<name>/<id>'), when the service has one."""
+    """triton-eks, vllm-eks: ALB ARN suffix ('app/<name>/<id>'), when the service has one."""
 
 
 class DashboardArgs(TypedDict):
@@ -204,12 +206,17 @@ class Dashboard(pulumi.ComponentResource):
         deployments = list(args["deployments"])
         if not deployments:
             raise ValueError(f"Dashboard {name!r}: deployments is empty; pass at least one deployment to show")
-        required = {"sagemaker": "endpoint_name", "sagemaker-async": "endpoint_name", "triton-eks": "cluster_name"}
+        required = {
+            "sagemaker": "endpoint_name",
+            "sagemaker-async": "endpoint_name",
+            "triton-eks": "cluster_name",
+            "vllm-eks": "cluster_name",
+        }
         for i, d in enumerate(deployments):
             if d["target"] not in required:
                 raise ValueError(
                     f"Dashboard {name!r}: deployments[{i}].target={d['target']!r} is unknown; "
-                    "use sagemaker, sagemaker-async or triton-eks"
+                    "use sagemaker, sagemaker-async, triton-eks or vllm-eks"
                 )
             field = required[d["target"]]
             if field not in d:
@@ -288,9 +295,13 @@ def grafana_dashboard(title: str, models: Sequence[str]) -> dict[str, Any]:
         ("GPU utilization (%)", "avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)"),
         ("GPU memory used (MiB)", "sum by (Hostname, gpu) (DCGM_FI_DEV_FB_USED)"),
     ]
+    return _grafana(title, title.lower().replace(" ", "-")[:40], panels)
+
+
+def _grafana(title: str, uid: str, panels: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {
         "title": title,
-        "uid": title.lower().replace(" ", "-")[:40],
+        "uid": uid,
         "schemaVersion": 39,
         "time": {"from": "now-6h", "to": "now"},
         "panels": [
@@ -306,11 +317,32 @@ def grafana_dashboard(title: str, models: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def llm_grafana_dashboard(title: str, models: Sequence[str]) -> dict[str, Any]:
+    """A Grafana dashboard of the vLLM token signals: the series LlmService records (p95 time to first token,
+    inter-token latency, queue time, 5xx ratio, tokens/s per Service: stable and canary side by side) and the
+    gauges its HPA scales on (waiting requests, KV-cache use)."""
+    svc = "|".join([*models, *(f"{m}-canary" for m in models)])
+    sel = f'service=~"{svc}"'
+    panels = [
+        ("vLLM p95 time to first token (s)", f"{TTFT_P95}{{{sel}}}"),
+        ("vLLM p95 inter-token latency (s)", f"{ITL_P95}{{{sel}}}"),
+        ("vLLM p95 queue time (s)", f"{QUEUE_P95}{{{sel}}}"),
+        ("vLLM API 5xx ratio", f"{ERROR_RATIO}{{{sel}}}"),
+        ("vLLM output tokens / s", f"{GENERATION_RATE}{{{sel}}}"),
+        ("vLLM waiting requests per pod", f"sum by (service, pod) (vllm:num_requests_waiting{{{sel}}})"),
+        ("vLLM KV-cache use per pod (0-1)", f"max by (service, pod) (vllm:kv_cache_usage_perc{{{sel}}})"),
+        ("GPU utilization (%)", "avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)"),
+    ]
+    return _grafana(title, ("llm-" + title.lower().replace(" ", "-"))[:40], panels)
+
+
 class KubernetesMonitoringArgs(TypedDict):
     cluster_label: str
     """Shown in titles, e.g. 'prod us-east-1'."""
     models: Sequence[str]
-    """Triton models served on the cluster; at least one."""
+    """Triton models served on the cluster (may be empty when llm_models is not)."""
+    llm_models: NotRequired[Sequence[str]]
+    """Default: none. vLLM models (LlmService) on the cluster: they get their own Grafana dashboard."""
     namespace: NotRequired[str]
     """Default: monitoring (where kube-prometheus-stack and the Grafana sidecar look)."""
     queue_time_us: NotRequired[Mapping[str, int]]
@@ -329,8 +361,12 @@ class KubernetesMonitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubernetesMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferstack:index:KubernetesMonitoring", name, None, opts)
         models = list(args["models"])
-        if not models:
-            raise ValueError(f"KubernetesMonitoring {name!r}: models is empty; pass the Triton models on the cluster")
+        llm_models = list(args.get("llm_models") or [])
+        if not models and not llm_models:
+            raise ValueError(
+                f"KubernetesMonitoring {name!r}: models and llm_models are empty; pass the Triton and vLLM models "
+                "on the cluster"
+            )
         provider = opts.provider if opts is not None else None
         if provider is None:
             raise ValueError(
@@ -348,18 +384,28 @@ class KubernetesMonitoring(pulumi.ComponentResource):
             spec={"groups": prometheus_rules()},
             opts=child,
         )
-        k8s.core.v1.ConfigMap(
-            f"{name}-grafana",
-            metadata={
-                "name": "inferstack-serving-dashboard",
-                "namespace": ns,
-                "labels": {**labels, "grafana_dashboard": "1"},
-            },
-            data={
-                "inferstack-serving.json": json.dumps(
-                    grafana_dashboard(f"inferstack {args['cluster_label']}", models), sort_keys=True
-                )
-            },
-            opts=child,
-        )
+
+        def dashboard_map(role: str, map_name: str, key: str, board: dict[str, Any]) -> None:
+            # The Grafana sidecar of kube-prometheus-stack loads every ConfigMap labelled grafana_dashboard=1.
+            k8s.core.v1.ConfigMap(
+                f"{name}-{role}",
+                metadata={"name": map_name, "namespace": ns, "labels": {**labels, "grafana_dashboard": "1"}},
+                data={key: json.dumps(board, sort_keys=True)},
+                opts=child,
+            )
+
+        if models:
+            dashboard_map(
+                "grafana",
+                "inferstack-serving-dashboard",
+                "inferstack-serving.json",
+                grafana_dashboard(f"inferstack {args['cluster_label']}", models),
+            )
+        if llm_models:
+            dashboard_map(
+                "grafana-llm",
+                "inferstack-llm-dashboard",
+                "inferstack-llm.json",
+                llm_grafana_dashboard(f"inferstack LLM {args['cluster_label']}", llm_models),
+            )
         self.register_outputs({})

@@ -10,62 +10,34 @@ Children (AWS ones inherit the caller's provider; Kubernetes ones use `k8s_provi
   and a CloudWatch alarm on healthy hosts (the private health signal for DNS failover).
 """
 
-import math
-from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from inferstack.artifacts import triton_config_name, triton_repository_prefix
+from inferstack.components import _eks_serving as eks
 from inferstack.components import _serving_iam as iam
+from inferstack.components._eks_serving import GPU_CLASS_LABEL, GPU_TAINT_KEY, NODE_GROUP_LABEL, is_pinned
 
 HTTP_PORT = 8000
 GRPC_PORT = 8001
 METRICS_PORT = 8002
-GPU_CLASS_LABEL = "inferstack.io/gpu-class"
-NODE_GROUP_LABEL = "inferstack.io/node-group"
-GPU_TAINT_KEY = "nvidia.com/gpu"
+__all__ = ["GPU_CLASS_LABEL", "GPU_TAINT_KEY", "NODE_GROUP_LABEL", "TritonService", "TritonServiceArgs"]
 
 
-class TritonServiceArgs(TypedDict):
+class TritonServiceArgs(eks.EksServiceArgs):
     model_name: str
     """Triton model name; also the S3 repository prefix `triton/<model>/` and the Kubernetes instance label."""
     model_version: int
     """Model version the stable Deployment serves (pinned with `--model-config-name=v<version>`)."""
     image: str
     """Triton image pinned by tag (optionally `@sha256:` digest); `:latest` or untagged is refused."""
-    region: str
-    """AWS region of the cluster and bucket (`AWS_DEFAULT_REGION`, KMS `ViaService`)."""
     bucket_name: pulumi.Input[str]
     """Model artifact bucket holding the Triton repository."""
     bucket_arn: pulumi.Input[str]
     """ARN of that bucket (scopes the IRSA policy)."""
-    kms_key_arn: pulumi.Input[str]
-    """Environment KMS key the bucket is encrypted with (decrypt only, via S3)."""
-    oidc_provider_arn: pulumi.Input[str]
-    """The cluster's IAM OIDC provider ARN (IRSA trust)."""
-    oidc_issuer_url: pulumi.Input[str]
-    """The cluster's OIDC issuer, without `https://`."""
-    k8s_provider: Any
-    """`pulumi_kubernetes.Provider` of the cluster; set explicitly on every Kubernetes child."""
-    vpc_id: pulumi.Input[str]
-    """VPC of the cluster (target groups)."""
-    vpc_cidr: str
-    """VPC CIDR: the only source allowed to reach the internal ALB."""
-    pod_security_group_id: pulumi.Input[str]
-    """Security group on the pods' network interfaces: with the VPC CNI defaults (no security groups for pods)
-    pods use their node's ENIs, which carry the EKS cluster security group. The component adds the ALB -> pod
-    HTTP port rule to it, so the load balancer controller never has to change it."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets for the internal ALB (two or more AZs)."""
-    gpu_class: str
-    """GPU class the pods need (node affinity on `inferstack.io/gpu-class`), e.g. "L4"."""
-    alarm_topic_arn: pulumi.Input[str]
-    """SNS topic for the ALB health alarm."""
-    node_group: NotRequired[str | None]
-    """Default: None. When set, pods also require the node label `inferstack.io/node-group=<node_group>`."""
     latency_slo_ms: float
     """p99 latency objective; the PrometheusRule alerts when the average queue time alone exceeds it."""
     min_replicas: NotRequired[int]
@@ -92,51 +64,14 @@ class TritonServiceArgs(TypedDict):
     (`TRITON_AWS_MOUNT_DIRECTORY` defaults to /tmp); the pod's `ephemeral-storage` request and limit are 1 GiB
     more (container logs count against it). The stack derives it from the repository size
     (`inferstack.coldstart.scratch_gib`)."""
-    image_pull_seconds: NotRequired[int]
-    """Default: 0. Image-pull allowance on a fresh node, added to the Deployment's progress deadline."""
     canary_version: NotRequired[int | None]
     """Default: None (no canary). Model version a second Deployment serves behind `canary_percent` of traffic."""
-    canary_percent: NotRequired[int]
-    """Default: 10. Traffic weight of the canary target group (1-50)."""
     namespace: NotRequired[str]
     """Default: "triton-<model>". Never "default"."""
-    certificate_arn: NotRequired[pulumi.Input[str] | None]
-    """Default: None. ACM certificate for an HTTPS:443 listener (TLS 1.2+)."""
-    domain_name: NotRequired[str | None]
-    """Default: None. Without certificate_arn: issue a DNS-validated ACM certificate for this name in `zone_id`.
-    With neither, the listener is HTTP:80, reachable from the VPC only."""
-    zone_id: NotRequired[pulumi.Input[str] | None]
-    """Public hosted zone that validates `domain_name`; required with it."""
-    deletion_protection: NotRequired[bool]
-    """Default: False. ALB deletion protection (turn on in prod)."""
-    k8s_depends_on: NotRequired[Sequence[pulumi.Resource]]
-    """Default: none. Resources (e.g. the cluster add-ons that install the Prometheus Operator and load
-    balancer controller CRDs) the namespace, and so every Kubernetes child, waits for."""
-    tags: NotRequired[Mapping[str, str]]
-    """Added to every AWS child that takes tags."""
 
 
-def _is_pinned(image: str) -> bool:
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    return ":" in last and last.rsplit(":", 1)[1] not in ("", "latest")
-
-
-class TritonService(pulumi.ComponentResource):
+class TritonService(eks.EksServing):
     """A Triton model on EKS: least-privilege pods, queue-time autoscaling, canary via weighted ALB rule."""
-
-    namespace: str
-    service_name: str
-    role_arn: pulumi.Output[str]
-    alb_arn: pulumi.Output[str]
-    alb_dns_name: pulumi.Output[str]
-    alb_zone_id: pulumi.Output[str]
-    alb_arn_suffix: pulumi.Output[str]
-    stable_target_group_arn_suffix: pulumi.Output[str]
-    stable_target_group_arn: pulumi.Output[str]
-    canary_target_group_arn: pulumi.Output[str] | None
-    health_alarm_name: pulumi.Output[str]
-    health_path: str
 
     def __init__(self, name: str, args: TritonServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("inferstack:index:TritonService", name, None, opts)
@@ -162,7 +97,7 @@ class TritonService(pulumi.ComponentResource):
         tags = dict(args.get("tags") or {})
         slo_us = int(args["latency_slo_ms"] * 1000)
 
-        if not _is_pinned(image):
+        if not is_pinned(image):
             raise ValueError(
                 f"{where}: image {image!r} is not pinned; use an explicit tag such as "
                 "'nvcr.io/nvidia/tritonserver:24.09-py3' (optionally with @sha256:<digest>)"
@@ -256,42 +191,12 @@ class TritonService(pulumi.ComponentResource):
             "app.kubernetes.io/part-of": "inferstack",
             "app.kubernetes.io/managed-by": "pulumi",
         }
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata={
-                "name": namespace,
-                "labels": {
-                    **labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args["k8s_provider"], depends_on=list(args.get("k8s_depends_on") or [])
-            ),
+        ns = eks.restricted_namespace(
+            self, name, namespace, labels, args["k8s_provider"], list(args.get("k8s_depends_on") or [])
         )
         in_ns = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=[ns])
-        sa = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata={
-                "name": sa_name,
-                "namespace": namespace,
-                "labels": labels,
-                "annotations": {
-                    "eks.amazonaws.com/role-arn": role.arn,
-                    "eks.amazonaws.com/sts-regional-endpoints": "true",
-                },
-            },
-            # IRSA injects its own projected web-identity token; the Kubernetes API token is not needed.
-            automount_service_account_token=False,
-            opts=in_ns,
-        )
+        sa = eks.irsa_service_account(name, sa_name, namespace, labels, role.arn, in_ns)
         after_sa = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=[ns, sa])
-
-        node_match = [{"key": GPU_CLASS_LABEL, "operator": "In", "values": [args["gpu_class"]]}]
-        if args.get("node_group"):
-            node_match.append({"key": NODE_GROUP_LABEL, "operator": "In", "values": [str(args.get("node_group"))]})
 
         def pod_template(track: str, served_version: int) -> dict[str, Any]:
             pod_labels = {**labels, "app.kubernetes.io/version": str(served_version), "inferstack.io/track": track}
@@ -305,35 +210,12 @@ class TritonService(pulumi.ComponentResource):
                     "automount_service_account_token": False,
                     "enable_service_links": False,
                     "termination_grace_period_seconds": 60,
-                    "security_context": {
-                        "run_as_non_root": True,
-                        "run_as_user": 1000,
-                        "run_as_group": 1000,
-                        "fs_group": 1000,
-                        "seccomp_profile": {"type": "RuntimeDefault"},
-                    },
-                    "tolerations": [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
-                    "affinity": {
-                        "node_affinity": {
-                            "required_during_scheduling_ignored_during_execution": {
-                                "node_selector_terms": [
-                                    {
-                                        "match_expressions": node_match,
-                                    }
-                                ]
-                            }
-                        }
-                    },
-                    "topology_spread_constraints": [
-                        {
-                            "max_skew": 1,
-                            "topology_key": "topology.kubernetes.io/zone",
-                            "when_unsatisfiable": "ScheduleAnyway",
-                            "label_selector": {
-                                "match_labels": {"app.kubernetes.io/instance": model, "inferstack.io/track": track}
-                            },
-                        }
-                    ],
+                    "security_context": eks.pod_security_context(1000, 1000),
+                    **eks.gpu_placement(
+                        args["gpu_class"],
+                        args.get("node_group"),
+                        {"app.kubernetes.io/instance": model, "inferstack.io/track": track},
+                    ),
                     "containers": [
                         {
                             "name": "triton",
@@ -377,33 +259,13 @@ class TritonService(pulumi.ComponentResource):
                                     "ephemeral-storage": f"{scratch + 1}Gi",
                                 },
                             },
-                            "startup_probe": {
-                                "http_get": {"path": "/v2/health/ready", "port": "http"},
-                                "period_seconds": startup_period,
-                                "failure_threshold": startup_threshold,
-                                "timeout_seconds": 5,
-                            },
-                            "liveness_probe": {
-                                "http_get": {"path": "/v2/health/live", "port": "http"},
-                                "period_seconds": 10,
-                                "failure_threshold": 3,
-                                "timeout_seconds": 5,
-                            },
-                            "readiness_probe": {
-                                "http_get": {"path": "/v2/health/ready", "port": "http"},
-                                "period_seconds": 5,
-                                "failure_threshold": 3,
-                                "timeout_seconds": 5,
-                            },
-                            "security_context": {
-                                "allow_privilege_escalation": False,
-                                "privileged": False,
-                                "read_only_root_filesystem": True,
-                                "run_as_non_root": True,
-                                "run_as_user": 1000,
-                                "capabilities": {"drop": ["ALL"]},
-                                "seccomp_profile": {"type": "RuntimeDefault"},
-                            },
+                            **eks.http_probes(
+                                ready_path="/v2/health/ready",
+                                live_path="/v2/health/live",
+                                startup_period=startup_period,
+                                startup_threshold=startup_threshold,
+                            ),
+                            "security_context": eks.container_security_context(1000),
                             "volume_mounts": [
                                 {"name": "tmp", "mount_path": "/tmp"},
                                 {"name": "dshm", "mount_path": "/dev/shm"},
@@ -418,109 +280,36 @@ class TritonService(pulumi.ComponentResource):
                 },
             }
 
-        def deployment(role_name: str, track: str, served_version: int, replicas: int) -> k8s.apps.v1.Deployment:
-            selector = {"app.kubernetes.io/instance": model, "inferstack.io/track": track}
-            return k8s.apps.v1.Deployment(
-                f"{name}-{role_name}",
-                metadata={
-                    "name": model if track == "stable" else f"{model}-canary",
-                    "namespace": namespace,
-                    "labels": {
-                        **labels,
-                        "app.kubernetes.io/version": str(served_version),
-                        "inferstack.io/track": track,
-                    },
-                },
-                spec={
-                    "replicas": replicas,
-                    "revision_history_limit": 5,
-                    "progress_deadline_seconds": image_pull + startup_period * startup_threshold + 300,
-                    "selector": {"match_labels": selector},
-                    "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": 1, "max_unavailable": 0}},
-                    "template": pod_template(track, served_version),
-                },
-                # The HPA owns the replica count once it exists.
-                opts=pulumi.ResourceOptions.merge(after_sa, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])),
-            )
-
-        def service(role_name: str, svc_name: str, track: str) -> k8s.core.v1.Service:
-            return k8s.core.v1.Service(
-                f"{name}-{role_name}",
-                metadata={"name": svc_name, "namespace": namespace, "labels": {**labels, "inferstack.io/track": track}},
-                spec={
-                    "type": "ClusterIP",
-                    "selector": {"app.kubernetes.io/instance": model, "inferstack.io/track": track},
-                    "ports": [
-                        {"name": "http", "port": HTTP_PORT, "target_port": "http", "protocol": "TCP"},
-                        {"name": "grpc", "port": GRPC_PORT, "target_port": "grpc", "protocol": "TCP"},
-                        {"name": "metrics", "port": METRICS_PORT, "target_port": "metrics", "protocol": "TCP"},
-                    ],
-                },
-                opts=in_ns,
-            )
-
-        stable = deployment("deployment", "stable", version, min_replicas)
-        stable_svc = service("service", model, "stable")
-        canary = canary_svc = None
-        if canary_version is not None:
-            canary_replicas = max(1, math.ceil(min_replicas * canary_percent / 100))
-            canary = deployment("canary", "canary", canary_version, canary_replicas)
-            canary_svc = service("canary-service", f"{model}-canary", "canary")
-
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata={"name": model, "namespace": namespace, "labels": labels},
-            spec={"max_unavailable": 1, "selector": {"match_labels": {"app.kubernetes.io/instance": model}}},
-            opts=in_ns,
+        work = eks.workloads(
+            name,
+            model=model,
+            namespace=namespace,
+            labels=labels,
+            version=version,
+            canary_version=canary_version,
+            min_replicas=min_replicas,
+            canary_percent=canary_percent,
+            progress_deadline_seconds=image_pull + startup_period * startup_threshold + 300,
+            pod_template=pod_template,
+            ports=[("http", HTTP_PORT), ("grpc", GRPC_PORT), ("metrics", METRICS_PORT)],
+            after_sa=after_sa,
+            in_ns=in_ns,
         )
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
-            metadata={"name": model, "namespace": namespace, "labels": labels},
-            spec={
-                "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": model},
-                "min_replicas": min_replicas,
-                "max_replicas": max_replicas,
-                "metrics": [
-                    {
-                        "type": "Pods",
-                        "pods": {
-                            "metric": {"name": "avg_time_queue_us"},
-                            "target": {"type": "AverageValue", "average_value": str(queue_target)},
-                        },
-                    }
-                ],
-                "behavior": {
-                    "scale_up": {
-                        "stabilization_window_seconds": 0,
-                        "select_policy": "Max",
-                        "policies": [
-                            {"type": "Percent", "value": 100, "period_seconds": 15},
-                            {"type": "Pods", "value": 4, "period_seconds": 15},
-                        ],
-                    },
-                    "scale_down": {
-                        "stabilization_window_seconds": 300,
-                        "select_policy": "Min",
-                        "policies": [{"type": "Pods", "value": 1, "period_seconds": 60}],
-                    },
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=[stable]),
+
+        eks.disruption_budget(name, model, namespace, labels, in_ns)
+        eks.autoscaler(
+            name,
+            model,
+            namespace,
+            labels,
+            min_replicas=min_replicas,
+            max_replicas=max_replicas,
+            metrics=[eks.pods_metric("avg_time_queue_us", str(queue_target))],
+            opts=pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=[work.stable]),
         )
 
         # -- Prometheus Operator: scrape and alert ----------------------------------------------------------
-        k8s.apiextensions.CustomResource(
-            f"{name}-servicemonitor",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata={"name": model, "namespace": namespace, "labels": labels},
-            spec={
-                "selector": {"matchLabels": {"app.kubernetes.io/instance": model}},
-                "namespaceSelector": {"matchNames": [namespace]},
-                "endpoints": [{"port": "metrics", "interval": "15s", "path": "/metrics"}],
-            },
-            opts=in_ns,
-        )
+        eks.service_monitor(name, model, namespace, labels, {"app.kubernetes.io/instance": model}, "metrics", in_ns)
         sel = f'namespace="{namespace}"'
         deployments_re = f'deployment=~"{model}|{model}-canary"'
         slo_text = f"{args['latency_slo_ms']:g} ms"
@@ -577,205 +366,20 @@ class TritonService(pulumi.ComponentResource):
         )
 
         # -- Internal ALB, target groups bound to the pods, weighted rule ------------------------------------
-        domain = args.get("domain_name")
-        if certificate_arn is None and domain:
-            zone_id = args.get("zone_id")
-            if zone_id is None:
-                raise ValueError(f"{where}: domain_name {domain!r} needs zone_id (the hosted zone that validates it)")
-            cert = aws.acm.Certificate(
-                f"{name}-cert", domain_name=domain, validation_method="DNS", tags=tags, opts=child
-            )
-            option = cert.domain_validation_options[0]
-            record = aws.route53.Record(
-                f"{name}-cert-validation",
-                zone_id=zone_id,
-                name=option.resource_record_name,
-                type=option.resource_record_type,
-                records=[option.resource_record_value],
-                ttl=300,
-                allow_overwrite=True,  # every region validates the same name with the same record
-                opts=child,
-            )
-            certificate_arn = aws.acm.CertificateValidation(
-                f"{name}-cert-valid", certificate_arn=cert.arn, validation_record_fqdns=[record.fqdn], opts=child
-            ).certificate_arn
-        listener_port = 443 if certificate_arn is not None else 80
-        alb_sg = aws.ec2.SecurityGroup(
-            f"{name}-alb-sg",
-            description=f"Internal ALB of Triton {model}: VPC clients in, pods out",
-            vpc_id=args["vpc_id"],
-            ingress=[
-                {
-                    "description": "clients inside the VPC",
-                    "protocol": "tcp",
-                    "from_port": listener_port,
-                    "to_port": listener_port,
-                    "cidr_blocks": [args["vpc_cidr"]],
-                }
-            ],
-            egress=[
-                {
-                    "description": "Triton HTTP on the pods",
-                    "protocol": "tcp",
-                    "from_port": HTTP_PORT,
-                    "to_port": HTTP_PORT,
-                    "security_groups": [args["pod_security_group_id"]],
-                }
-            ],
-            tags={**tags, "Name": f"{name}-alb"},
-            opts=child,
+        front = eks.internal_alb(
+            self,
+            name,
+            server="Triton",
+            model=model,
+            port=HTTP_PORT,
+            health_path=self.health_path,
+            path_patterns=["/v2/*"],
+            namespace=namespace,
+            labels=labels,
+            namespace_resource=ns,
+            workloads=work,
+            canary_percent=canary_percent,
+            args={**args, "certificate_arn": certificate_arn},
+            where=where,
         )
-        # The path ALB -> pods is a rule Pulumi owns on the pods' security group. A TargetGroupBinding
-        # `spec.networking` block would instead make aws-load-balancer-controller (v2.10.1,
-        # pkg/targetgroupbinding/networking_manager.go resolveEndpointSGForENI) authorize the rule on the SG of the
-        # pod's ENI, i.e. the EKS cluster SG, which its tag-scoped IAM policy (`aws:ResourceTag/elbv2.k8s.aws/cluster`)
-        # does not cover: AccessDenied, no rule, no healthy targets (issue 12, defect 2). Tagging the cluster SG with
-        # that key instead would also hand the controller ec2:DeleteSecurityGroup on it. The controller's GC of the
-        # cluster SG only revokes rules whose description carries `elbv2.k8s.aws/targetGroupBinding=shared`
-        # (networking_manager.go l.205/487), so this rule's description must not use that label.
-        pods_from_alb = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-pods-from-alb",
-            security_group_id=args["pod_security_group_id"],
-            referenced_security_group_id=alb_sg.id,
-            ip_protocol="tcp",
-            from_port=HTTP_PORT,
-            to_port=HTTP_PORT,
-            description=f"Triton {model}: HTTP and health checks from its internal ALB",
-            tags={**tags, "Name": f"{name}-pods-from-alb"},
-            opts=child,
-        )
-        alb = aws.lb.LoadBalancer(
-            f"{name}-alb",
-            internal=True,
-            load_balancer_type="application",
-            subnets=args["subnet_ids"],
-            security_groups=[alb_sg.id],
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=args.get("deletion_protection", False),
-            idle_timeout=120,
-            tags=tags,
-            opts=child,
-        )
-
-        def target_group(role_name: str) -> aws.lb.TargetGroup:
-            return aws.lb.TargetGroup(
-                f"{name}-{role_name}",
-                port=HTTP_PORT,
-                protocol="HTTP",
-                target_type="ip",
-                vpc_id=args["vpc_id"],
-                deregistration_delay=30,
-                health_check={
-                    "enabled": True,
-                    "path": "/v2/health/ready",
-                    "port": "traffic-port",
-                    "protocol": "HTTP",
-                    "matcher": "200",
-                    "interval": 10,
-                    "timeout": 5,
-                    "healthy_threshold": 2,
-                    "unhealthy_threshold": 3,
-                },
-                tags=tags,
-                opts=child,
-            )
-
-        stable_tg = target_group("tg-stable")
-        canary_tg = target_group("tg-canary") if canary is not None else None
-
-        def binding(role_name: str, svc_name: str, tg: aws.lb.TargetGroup, deps: list[pulumi.Resource]) -> None:
-            k8s.apiextensions.CustomResource(
-                f"{name}-{role_name}",
-                api_version="elbv2.k8s.aws/v1beta1",
-                kind="TargetGroupBinding",
-                metadata={"name": svc_name, "namespace": namespace, "labels": labels},
-                spec={
-                    "serviceRef": {"name": svc_name, "port": HTTP_PORT},
-                    "targetGroupARN": tg.arn,
-                    "targetType": "ip",
-                    # No `networking`: the ALB -> pod rule is `pods_from_alb` above.
-                },
-                opts=pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"], depends_on=deps),
-            )
-
-        binding("tgb-stable", model, stable_tg, [ns, stable_svc, pods_from_alb])
-        if canary_tg is not None and canary_svc is not None:
-            binding("tgb-canary", f"{model}-canary", canary_tg, [ns, canary_svc, pods_from_alb])
-
-        listener_args: dict[str, Any] = {
-            "load_balancer_arn": alb.arn,
-            "port": listener_port,
-            "default_actions": [
-                {
-                    "type": "fixed-response",
-                    "fixed_response": {"content_type": "application/json", "status_code": "404", "message_body": "{}"},
-                }
-            ],
-            "tags": tags,
-        }
-        if certificate_arn is not None:
-            listener_args |= {
-                "protocol": "HTTPS",
-                "certificate_arn": certificate_arn,
-                "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            }
-        else:
-            listener_args["protocol"] = "HTTP"
-        listener = aws.lb.Listener(f"{name}-listener", **listener_args, opts=child)
-
-        stable_weight = 100 - canary_percent if canary_tg is not None else 100
-        weighted = [{"arn": stable_tg.arn, "weight": stable_weight}]
-        if canary_tg is not None:
-            weighted.append({"arn": canary_tg.arn, "weight": canary_percent})
-        aws.lb.ListenerRule(
-            f"{name}-rule",
-            listener_arn=listener.arn,
-            priority=10,
-            conditions=[{"path_pattern": {"values": ["/v2/*"]}}],
-            actions=[
-                {
-                    "type": "forward",
-                    "forward": {"target_groups": weighted, "stickiness": {"enabled": False, "duration": 60}},
-                }
-            ],
-            tags=tags,
-            opts=child,
-        )
-
-        health = aws.cloudwatch.MetricAlarm(
-            f"{name}-no-healthy-hosts",
-            alarm_description=f"Triton {model}: no healthy pods behind the internal ALB (private health check)",
-            namespace="AWS/ApplicationELB",
-            metric_name="HealthyHostCount",
-            dimensions={"LoadBalancer": alb.arn_suffix, "TargetGroup": stable_tg.arn_suffix},
-            statistic="Minimum",
-            period=60,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
-            treat_missing_data="breaching",
-            alarm_actions=[args["alarm_topic_arn"]],
-            ok_actions=[args["alarm_topic_arn"]],
-            tags=tags,
-            opts=child,
-        )
-
-        self.alb_arn = alb.arn
-        self.alb_dns_name = alb.dns_name
-        self.alb_zone_id = alb.zone_id
-        self.alb_arn_suffix = alb.arn_suffix
-        self.stable_target_group_arn_suffix = stable_tg.arn_suffix
-        self.stable_target_group_arn = stable_tg.arn
-        self.canary_target_group_arn = canary_tg.arn if canary_tg is not None else None
-        self.health_alarm_name = health.name
-        self.register_outputs(
-            {
-                "namespace": namespace,
-                "role_arn": self.role_arn,
-                "alb_dns_name": self.alb_dns_name,
-                "alb_zone_id": self.alb_zone_id,
-                "stable_target_group_arn": self.stable_target_group_arn,
-                "health_alarm_name": self.health_alarm_name,
-            }
-        )
+        self._publish(front)

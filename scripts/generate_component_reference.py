@@ -49,6 +49,17 @@ def _fields(cls: ast.ClassDef) -> list[tuple[str, str, str]]:
     return out
 
 
+def _arg_fields(cls: ast.ClassDef, classes: dict[str, tuple[str, ast.ClassDef]]) -> list[tuple[str, str, str]]:
+    """The annotated fields of a class, the ones it inherits from a components/ class (e.g. `eks.EksServiceArgs`,
+    `eks.EksServing`) first."""
+    out: list[tuple[str, str, str]] = []
+    for base in cls.bases:
+        found = classes.get(ast.unparse(base).rsplit(".", 1)[-1])
+        if found is not None:
+            out += _arg_fields(found[1], classes)
+    return out + _fields(cls)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -78,12 +89,12 @@ def render() -> str:
         args = classes.get(f"{name}Args")
         if args is not None:
             lines += ["| Arg | Type | Required | Behaviour and default |", "|---|---|---|---|"]
-            for key, ann, kdoc in _fields(args[1]):
+            for key, ann, kdoc in _arg_fields(args[1], classes):
                 required = "optional" if ann.startswith("NotRequired[") else "**required**"
                 shown = ann.removeprefix("NotRequired[")[:-1] if ann.startswith("NotRequired[") else ann
                 lines.append(f"| `{key}` | `{_cell(shown)}` | {required} | {_cell(kdoc)} |")
             lines.append("")
-        outputs = [(k, a, d) for k, a, d in _fields(cls)]
+        outputs = [(k, a, d) for k, a, d in _arg_fields(cls, classes)]
         if outputs:
             lines += ["| Output | Type | Notes |", "|---|---|---|"]
             lines += [f"| `{k}` | `{_cell(a)}` | {_cell(d)} |" for k, a, d in outputs]

@@ -52,8 +52,16 @@ ARGS = [getattr(components, n) for n in components.__all__ if n.endswith("Args")
 
 @pytest.mark.parametrize("args", ARGS, ids=[a.__name__ for a in ARGS])
 def test_typed_dict_optional_keys_are_exactly_the_not_required_ones(args: type) -> None:
-    source = inspect.getsource(args)
-    declared = set(re.findall(r"^    (\w+): NotRequired\[", source, re.MULTILINE))
+    def declared_in(cls: type) -> set[str]:
+        # Its own NotRequired keys and those of the TypedDicts it extends (e.g. _eks_serving.EksServiceArgs).
+        # A TypedDict keeps no reference to its bases at runtime (3.11), so read them from the class statement.
+        source = inspect.getsource(cls)
+        own = set(re.findall(r"^    (\w+): NotRequired\[", source, re.MULTILINE))
+        header = re.match(r"class \w+\(([\w.]+)\)", source)
+        base = eval(header[1], vars(inspect.getmodule(cls))) if header and header[1] != "TypedDict" else None
+        return own | declared_in(base) if base is not None else own
+
+    declared = declared_in(args)
     assert args.__optional_keys__ == declared, "NotRequired keys must show in __optional_keys__ at runtime"
     assert args.__required_keys__.isdisjoint(declared)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import email
 import json
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 
 from inferstack.catalog import EC2_TYPES
 from inferstack.components.cluster_addons import TRITON_QUEUE_TIME_METRIC, ClusterAddons
@@ -56,6 +59,26 @@ def as_list(value: str | list[str]) -> list[str]:
 def test_gpu_nodes_are_tainted_so_cpu_pods_stay_off() -> None:
     group = build_gpu_group().one("aws:eks/nodeGroup:NodeGroup")
     assert group.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+
+
+def test_local_nvme_raid0_puts_a_nodeadm_raid0_node_config_in_the_user_data() -> None:
+    assert "userData" not in build_gpu_group().one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    lt = build_gpu_group(local_nvme_raid0=True).one("aws:ec2/launchTemplate:LaunchTemplate")
+    message = email.message_from_string(base64.b64decode(lt.inputs["userData"]).decode("utf-8"))
+    assert message.is_multipart()
+    (part,) = message.get_payload()
+    assert part.get_content_type() == "application/node.eks.aws"
+    config = yaml.safe_load(part.get_payload())
+    assert config == {
+        "apiVersion": "node.eks.aws/v1alpha1",
+        "kind": "NodeConfig",
+        "spec": {"instance": {"localStorage": {"strategy": "RAID0"}}},
+    }
+
+
+def test_local_nvme_raid0_is_refused_on_bottlerocket() -> None:
+    with pytest.raises(ValueError, match=r"local_nvme_raid0 needs ami_type AL2023_x86_64_NVIDIA"):
+        build_gpu_group(local_nvme_raid0=True, ami_type="BOTTLEROCKET_x86_64_NVIDIA")
 
 
 def test_gpu_launch_template_requires_imdsv2_with_hop_limit_one_and_no_public_ip() -> None:
@@ -366,7 +389,8 @@ def test_cluster_autoscaler_chart_follows_the_kubernetes_minor() -> None:
 
 
 def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
-    (rule,) = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    rules = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    (rule,) = [r for r in rules if r["name"]["as"] == TRITON_QUEUE_TIME_METRIC]
     assert rule["name"]["as"] == TRITON_QUEUE_TIME_METRIC == "avg_time_queue_us"
     # Counters: increase() (handles resets), never delta() (for gauges).
     expected = (
@@ -376,6 +400,19 @@ def test_prometheus_adapter_serves_triton_queue_time_per_pod() -> None:
     query = rule["metricsQuery"].replace("{<<.LabelMatchers>>}", "")
     assert query == expected
     assert "delta(" not in rule["metricsQuery"]
+
+
+def test_prometheus_adapter_serves_the_vllm_gauges_per_pod_for_the_llm_hpa() -> None:
+    without = release(build_addons(), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    assert [r["name"]["as"] for r in without] == [TRITON_QUEUE_TIME_METRIC]  # only what the cluster serves
+    rules = release(build_addons(llm_autoscaling=True), "prometheus-adapter").inputs["values"]["rules"]["custom"]
+    by_name = {r["name"]["as"]: r for r in rules}
+    waiting, kv = by_name["vllm_num_requests_waiting"], by_name["vllm_kv_cache_usage_perc"]
+    assert waiting["seriesQuery"] == 'vllm:num_requests_waiting{namespace!="",pod!=""}'
+    assert waiting["metricsQuery"] == "sum(vllm:num_requests_waiting{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    assert kv["metricsQuery"] == "max(vllm:kv_cache_usage_perc{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    for r in (waiting, kv):
+        assert r["resources"]["overrides"] == {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
 
 
 def test_cluster_autoscaler_is_gpu_aware() -> None:
