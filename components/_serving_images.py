@@ -43,9 +43,33 @@ def _fast_registry(framework: str, version: str, region: str) -> tuple[str, dict
     return f"{entry['registries'][region]}.dkr.ecr.{region}.amazonaws.com/{entry['repository']}", entry
 
 
+def sagemaker_triton_problem(region: str, version: str) -> tuple[str, str] | None:
+    """("version" | "region", why) when the SDK's table has no SageMaker Triton image for `version` in `region`
+    (what `image_uris.retrieve` would refuse), else None; None too when the SDK is not installed (nothing to
+    check against). `inferstack validate` and sagemaker_triton_image both ask this (issue 13, class 9)."""
+    table = _table("sagemaker-tritonserver")
+    if table is None:
+        return None
+    versions = table.get("versions", {})
+    if version not in versions:
+        known = ", ".join(sorted(versions))
+        return "version", f"no SageMaker Triton image for version {version!r} in the SageMaker SDK; use one of {known}"
+    registries = versions[version].get("registries", {})
+    if region not in registries:
+        return "region", (
+            f"SageMaker has no Triton {version} image in {region!r} (the SageMaker SDK lists "
+            f"{len(registries)} regions for it); pick a region SageMaker serves it in, e.g. us-east-1, or use "
+            "target triton-eks there"
+        )
+    return None
+
+
 @cache
 def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str:
     """The SageMaker Triton image for the region/version; the `-cpu` tag on CPU instance types."""
+    problem = sagemaker_triton_problem(region, version)
+    if problem is not None:
+        raise ValueError(problem[1])
     family = instance_type.removeprefix("ml.").split(".", 1)[0]
     fast = _fast_registry("sagemaker-tritonserver", version, region)
     if fast is not None and family and not family.startswith(("inf", "trn")) and fast[1].get("tag_prefix"):
@@ -65,9 +89,28 @@ def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str
     )
 
 
+def model_monitor_problem(region: str) -> str | None:
+    """Why the SageMaker SDK has no Model Monitor analyzer image in `region` (data capture's drift jobs need
+    it), or None (also when the SDK is not installed)."""
+    table = _table("model-monitor")
+    if table is None:
+        return None
+    registries = table.get("versions", {}).get("", {}).get("registries", {})
+    if region not in registries:
+        return (
+            f"SageMaker has no Model Monitor image in {region!r} (the SageMaker SDK lists {len(registries)} regions), "
+            "which data capture's drift monitoring needs; set data_capture.enabled: false there or pick another "
+            "region"
+        )
+    return None
+
+
 @cache
 def model_monitor_image(region: str) -> str:
     """The SageMaker Model Monitor analyzer image of the region (data-quality jobs)."""
+    problem = model_monitor_problem(region)
+    if problem is not None:
+        raise ValueError(problem)
     fast = _fast_registry("model-monitor", "", region)
     if fast is not None:
         return fast[0]

@@ -24,6 +24,8 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.components._limits import throttle_problem
+
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -119,16 +121,9 @@ class InferenceApi(pulumi.ComponentResource):
             raise ValueError(f"InferenceApi {name!r}: models {dupes} are repeated; list each model once")
         if auth not in ("iam", "api_key"):
             raise ValueError(f"InferenceApi {name!r}: auth={auth!r} is not supported; use 'iam' or 'api_key'")
-        if rate <= 0 or burst < 1:
-            raise ValueError(
-                f"InferenceApi {name!r}: rate_per_second={rate} and burst={burst} must be > 0 and >= 1; "
-                "set positive throttling limits"
-            )
-        if burst < rate:
-            raise ValueError(
-                f"InferenceApi {name!r}: burst={burst} is below rate_per_second={rate}; "
-                "raise burst to at least the rate"
-            )
+        throttled = throttle_problem(rate, burst)
+        if throttled is not None:
+            raise ValueError(f"InferenceApi {name!r}: {throttled}")
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region

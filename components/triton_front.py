@@ -34,6 +34,8 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from inferstack.components._limits import throttle_problem
+
 HEALTH_BACKEND_PATH = "/v2/health/ready"
 
 
@@ -96,10 +98,9 @@ class TritonFront(pulumi.ComponentResource):
         where = f"TritonFront {name!r}"
         if auth not in ("iam", "api_key"):
             raise ValueError(f"{where}: auth={auth!r} is not supported; use 'iam' or 'api_key'")
-        if rate <= 0 or burst < rate:
-            raise ValueError(
-                f"{where}: rate_per_second={rate}, burst={burst}; need rate > 0 and burst >= rate, raise burst"
-            )
+        throttled = throttle_problem(rate, burst)
+        if throttled is not None:
+            raise ValueError(f"{where}: {throttled}")
         if "." not in host or host != host.lower():
             raise ValueError(
                 f"{where}: host_name={host!r} is not a lower-case fully qualified name; use e.g. "

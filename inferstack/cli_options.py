@@ -101,10 +101,11 @@ def _stack_file_environment(project: Project | None, stack: str) -> str | None:
     if project is None:
         return None
     path = project.root / f"Pulumi.{stack}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+    if not path.is_file():
         return None
+    from inferstack.config.loader import read_yaml
+
+    data, _ = read_yaml(path, project.rel(path))  # InputError (exit 2) for a file that is there but unreadable
     config = data.get("config") if isinstance(data, dict) else None
     value = config.get("inferstack:environment") if isinstance(config, dict) else None
     if isinstance(value, dict):  # `inferstack:environment: {value: dev}` is also valid stack config
@@ -119,7 +120,7 @@ def selected_stack(project: Project | None) -> str | None:
     pulumi_yaml = project.root / "Pulumi.yaml"
     try:
         name = (yaml.safe_load(pulumi_yaml.read_text(encoding="utf-8")) or {}).get("name")
-    except (OSError, yaml.YAMLError, AttributeError):
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):  # ValueError: not UTF-8
         return None
     if not isinstance(name, str):
         return None

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 
-from inferstack.config.loader import InputError, Project, load_environment
+from inferstack.config.loader import InputError, Project, load_environment, read_yaml
 from inferstack.engine.model import PreviewResult, to_plain
 from inferstack.engine.recorder import run_program
 from inferstack.provenance import describe
@@ -26,10 +25,10 @@ def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str
         raise InputError(
             f"{project.rel(path)} ==> stack file not found; create it (see Pulumi.dev.yaml) or pick an existing stack"
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{project.rel(path)} ==> invalid YAML: {exc}; fix the syntax") from None
+    data, _ = read_yaml(path, project.rel(path))  # strict: UTF-8, unique keys, finite numbers (issue 13)
+    data = data or {}
+    if not isinstance(data, dict):
+        raise InputError(f"{project.rel(path)} ==> the document is a {type(data).__name__}; expected a mapping")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in (data.get("config") or {}).items():

@@ -83,7 +83,7 @@ def test_wrong_type_names_value_and_expected_type(workspace: Path) -> None:
     assert code == 2
     assert err == (
         f"error: environments/prod.yaml:{pos(prod, 'many')} ==> at deployments[1].instances.max\n"
-        "  ==> Input should be a valid integer, unable to parse string as an integer (got 'many'); "
+        "  ==> Input should be a valid integer (got 'many'); "
         "use a whole number\n"
     )
 

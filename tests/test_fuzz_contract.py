@@ -19,30 +19,6 @@ from tests.fuzz_cases import ENV_FILES, FAMILIES, MANIFESTS, Mutation, check
 SEED = 13
 TARGETS = [*ENV_FILES, *MANIFESTS]
 
-# Crashes and acceptances the fuzz finds in the YAML loader (inferstack/config), which the loader hardening of
-# issue 13 (classes 4, 5, 8) fixes; strict, so each mark must go once that work is merged. `run=False` where the
-# unfixed loader takes minutes (alias expansion), not seconds, to fail.
-_LOADER = "issue 13 loader hardening (inferstack/config) not merged yet: "
-PENDING: dict[str, pytest.MarkDecorator] = {
-    "byte_flip": pytest.mark.xfail(strict=True, reason=_LOADER + "a flipped high bit is not UTF-8: exit 3"),
-    "dup_key": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted, last one wins"),
-    "deep_nesting": pytest.mark.xfail(strict=True, reason=_LOADER + "RecursionError: exit 3"),
-    "alias_bomb": pytest.mark.xfail(run=False, reason=_LOADER + "alias expansion runs for minutes"),
-    "bad_encoding": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "second-regions": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted"),
-    "second-deployments": pytest.mark.xfail(strict=True, reason=_LOADER + "duplicate keys accepted"),
-    "alias-bomb": pytest.mark.xfail(run=False, reason=_LOADER + "alias expansion runs for minutes"),
-    "utf-16": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "manifest-latin-1": pytest.mark.xfail(strict=True, reason=_LOADER + "UnicodeDecodeError: exit 3"),
-    "inf-throttle": pytest.mark.xfail(strict=True, reason=_LOADER + ".inf accepted as a rate"),
-    "deep-yaml": pytest.mark.xfail(strict=True, reason=_LOADER + "RecursionError: exit 3"),
-}
-
-
-def _params(names: list[str]) -> list[object]:
-    return [pytest.param(n, marks=[PENDING[n]] if n in PENDING else []) for n in names]
-
-
 MANIFESTS_PER_FAMILY = 2  # each family mutates every environment file and two manifests, in rotation
 
 
@@ -73,7 +49,7 @@ def test_the_mutations_are_deterministic_and_cover_every_file_and_family() -> No
     assert fuzz_cases.mutation(SEED + 1, 0).data != fuzz_cases.mutation(SEED, 0).data, "the seed matters"
 
 
-@pytest.mark.parametrize("family", _params(list(FAMILIES)))
+@pytest.mark.parametrize("family", FAMILIES)
 def test_mutated_files_keep_the_cli_contract(family: str, tmp_path: Path) -> None:
     previewed_accepted: list[str] = []
 
@@ -163,7 +139,7 @@ KNOWN_INVALID: dict[str, tuple[str, bytes, int]] = {
 }
 
 
-@pytest.mark.parametrize("case", _params(sorted(KNOWN_INVALID)))
+@pytest.mark.parametrize("case", sorted(KNOWN_INVALID))
 def test_known_invalid_edits_are_never_accepted(case: str, tmp_path: Path) -> None:
     target, data, expected = KNOWN_INVALID[case]
     m = Mutation(-1, case, target, case, data)

@@ -55,7 +55,8 @@ def test_reference_previews_evaluate_every_resource_policy_type_they_register() 
 
 
 def _misconfigure(doc: dict[str, Any]) -> dict[str, Any]:
-    doc["monitoring"]["log_retention_days"] = 45  # dev allows <= 30, prod needs >= 90
+    # 60: a value CloudWatch Logs accepts (45 is not, and validate refuses it); dev allows <= 30, prod needs >= 90
+    doc["monitoring"]["log_retention_days"] = 60
     if doc["name"] == "prod":
         doc["cluster"]["control_plane_logs"] = ["api", "audit", "authenticator"]
         for d in doc["deployments"]:

@@ -447,7 +447,7 @@ def test_triton_front_with_api_keys_requires_a_key_bound_to_the_usage_plan() -> 
 
 
 def test_triton_front_refuses_a_burst_below_the_rate() -> None:
-    with pytest.raises(ValueError, match=re.escape("rate_per_second=50, burst=10; need rate > 0 and burst >= rate")):
+    with pytest.raises(ValueError, match=re.escape("burst=10 is below rate_per_second=50; raise burst to at least")):
         _front(rate_per_second=50, burst=10)
 
 

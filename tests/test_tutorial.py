@@ -24,7 +24,10 @@ def fresh_clone(dest: Path) -> Path:
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     for rel in filter(None, files.decode().split("\0")):
         src = ROOT / rel
-        if src.is_file():
+        if src.is_symlink():  # inferstack/components -> ../components: without it, the clone would import the
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)  # installed checkout's components instead
+            os.symlink(os.readlink(src), dest / rel)
+        elif src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     for args in (

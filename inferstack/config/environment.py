@@ -21,12 +21,80 @@ from inferstack.catalog import (
     known_ec2_types,
     known_sagemaker_types,
 )
+from inferstack.components._limits import throttle_problem
 from inferstack.components.versions import DEFAULT_KUBERNETES_VERSION, creatable_minors
 from inferstack.components.versions import minor as kubernetes_minor
 from inferstack.text import did_you_mean, natural_sorted, sorted_instance_types
 
 ENV_NAMES = ("dev", "staging", "prod")
 MODEL_NAME_RE = r"^[a-z][a-z0-9-]{1,46}[a-z0-9]$"
+
+
+class FieldError(ValueError):
+    """A validator's error about one field below the validated value: the loader adds `loc` to the error's
+    path (and points at the key itself when `at_key`), so a cross-field rule names the field to change."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...], *, at_key: bool = False) -> None:
+        super().__init__(message)
+        self.loc, self.at_key = loc, at_key
+
+
+# CloudWatch Logs accepts only these retentionInDays values (CloudWatch Logs API Reference, PutRetentionPolicy:
+# "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+# 2922, 3288, and 3653"; the same list in boto3's logs.put_retention_policy docs; read 2026-12-02).
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731),
+    *(1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
+
+
+def _cloudwatch_retention(v: int) -> int:
+    if v not in CLOUDWATCH_RETENTION_DAYS:
+        nearest = min(CLOUDWATCH_RETENTION_DAYS, key=lambda d: (abs(d - v), d))
+        raise ValueError(
+            f"{v} is not a retention CloudWatch Logs accepts; use one of "
+            f"{', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))} (the nearest: {nearest})"
+        )
+    return v
+
+
+# Tag limits (AWS "Tagging your AWS resources" / every service's Tag type docs, read 2026-12-02): at most 50
+# user tags per resource, keys 1-128 and values 0-256 Unicode characters, letters, digits, spaces and
+# `_ . : / = + - @`, and no `aws:` prefix in any case on keys or values (reserved for AWS).
+TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_PER_RESOURCE = 128, 256, 50
+STACK_TAGS = ("environment", "managed-by", "model")
+"""Tags the stack adds to resources besides the environment's own (all_tags, and `model` per deployment)."""
+_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*")
+
+
+def tag_problem(key: str, value: str) -> str | None:
+    """Why AWS would reject the tag `key: value`, or None."""
+    if not 1 <= len(key) <= TAG_KEY_MAX:
+        return f"tag key {key[:40]!r}... is {len(key)} characters; AWS allows at most {TAG_KEY_MAX}; shorten it"
+    if len(value) > TAG_VALUE_MAX:
+        return f"tag value of {key!r} is {len(value)} characters; AWS allows at most {TAG_VALUE_MAX}; shorten it"
+    if key.lower().startswith("aws:"):
+        return f"tag key {key!r} starts with 'aws:', which AWS reserves for its own tags; rename it"
+    if value.lower().startswith("aws:"):
+        return f"tag value {value!r} of {key!r} starts with 'aws:', which AWS reserves; change the value"
+    for what, text in (("key", key), ("value", value)):
+        if not _TAG_CHARS.fullmatch(text):
+            shown = repr(text) if what == "key" else f"{text!r} of {key!r}"
+            return (
+                f"tag {what} {shown} has characters AWS does not allow; use letters, digits, spaces and _ . : / = + - @"
+            )
+    return None
+
+
+# Route53 zone names: labels of 1-63 letters, digits or hyphens, not starting or ending with a hyphen, at most
+# 253 characters without the final dot (RFC 1035 section 2.3.1 and 2.3.4; Route53 Developer Guide, "DNS
+# domain name format", read 2026-12-02). Route53 allows other characters escaped, but records of this stack
+# are `<model>.<env>.<zone>` host names, so the host-name rules apply.
+_DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+# IAM role ARNs: arn:<partition>:iam::<12-digit account>:role/<path/>name; names of [\w+=,.@-] up to 64
+# characters, paths up to 512 (IAM User Guide, "IAM identifiers" and "IAM and AWS STS quotas", read 2026-12-02).
+ROLE_ARN_RE = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 
 
 class _Model(BaseModel):
@@ -75,11 +143,18 @@ class Network(_Model):
     nat_gateways: Literal["single", "per_az"] = Field(
         default="single", description="'single' NAT gateway (cheap) or one per AZ (survives an AZ loss)."
     )
-    flow_logs_retention_days: int = Field(default=30, ge=1, description="Retention of the VPC flow-log group.")
+    flow_logs_retention_days: int = Field(
+        default=30, ge=1, description="Retention of the VPC flow-log group, one of the values CloudWatch Logs accepts."
+    )
     interface_endpoints: bool = Field(
         default=True,
         description="Create interface endpoints (ECR api+dkr, STS, Logs, SageMaker API+runtime) in private subnets.",
     )
+
+    @field_validator("flow_logs_retention_days")
+    @classmethod
+    def _flow_retention(cls, v: int) -> int:
+        return _cloudwatch_retention(v)
 
     @field_validator("cidr", "secondary_cidr")
     @classmethod
@@ -243,6 +318,18 @@ class Cluster(_Model):
         "Unset: nothing declares a path, and the stack policy inferstack-eks-cluster-require-deployer-path reports it.",
     )
 
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _role_arns(cls, v: list[str]) -> list[str]:
+        for i, arn in enumerate(v):
+            if not ROLE_ARN_RE.fullmatch(arn):
+                raise FieldError(
+                    f"admin_role_arns entry {arn!r} is not an IAM role ARN; use "
+                    "arn:aws:iam::<12-digit account>:role/<name> (with the role's path, if any)",
+                    (i,),
+                )
+        return v
+
     @field_validator("kubernetes_version")
     @classmethod
     def _creatable(cls, v: str) -> str:
@@ -358,6 +445,20 @@ class Dns(_Model):
         description="Active-active split: percent of traffic to the primary (rest secondary).",
     )
 
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        name = v.removesuffix(".")
+        labels = name.split(".")
+        if not name or len(name) > 253 or len(labels) < 2 or not all(_DNS_LABEL.fullmatch(x) for x in labels):
+            raise ValueError(
+                f"{v!r} is not a DNS domain name (dot-separated labels of 1-63 letters, digits or hyphens, "
+                "253 characters at most); use the hosted zone's name, e.g. inference.example.com"
+            )
+        if name != name.lower():  # TritonFront refuses host names that are not lower case
+            raise ValueError(f"{v!r} has upper-case letters; write the zone in lower case ({v.lower()!r})")
+        return v
+
     @property
     def failover_seconds(self) -> int:
         return self.health_check_interval_seconds * self.failure_threshold + self.ttl_seconds
@@ -382,6 +483,13 @@ class Throttle(_Model):
     burst: int = Field(default=200, ge=1, description="Burst bucket size.")
     quota_per_day: int | None = Field(default=None, ge=1, description="Requests per day per key (None = no quota).")
 
+    @model_validator(mode="after")
+    def _bucket(self) -> Throttle:
+        problem = throttle_problem(self.rate_per_second, self.burst)  # the rule InferenceApi and TritonFront apply
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
 
 class Api(_Model):
     """Regional API Gateway front door for SageMaker endpoints."""
@@ -395,8 +503,17 @@ class Monitoring(_Model):
     """Alerting, log retention and the budget."""
 
     alarm_emails: list[str] = Field(default_factory=list, description="Email subscribers of the alert topic.")
-    log_retention_days: int = Field(default=30, ge=1, description="Retention of every log group the stack creates.")
+    log_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Retention of every log group the stack creates, one of the values CloudWatch Logs accepts.",
+    )
     budget_monthly_usd: float = Field(gt=0, description="Monthly AWS Budget limit for the environment's cost tag.")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        return _cloudwatch_retention(v)
 
     @field_validator("alarm_emails")
     @classmethod
@@ -618,6 +735,16 @@ class Environment(_Model):
             raise ValueError(f"tags lacks {missing}; add them (cost allocation and ownership need both)")
         if "environment" in v:
             raise ValueError("tags.environment is set by the stack from the environment name; remove it")
+        for key, value in v.items():
+            problem = tag_problem(key, value)
+            if problem is not None:
+                raise FieldError(problem, (key,), at_key="tag key" in problem)
+        room = TAGS_PER_RESOURCE - len(STACK_TAGS)
+        if len(v) > room:
+            raise ValueError(
+                f"tags has {len(v)} entries; with the {len(STACK_TAGS)} the stack adds ({', '.join(STACK_TAGS)}) "
+                f"that passes AWS's {TAGS_PER_RESOURCE} tags per resource; keep at most {room}"
+            )
         return v
 
     @model_validator(mode="after")
@@ -627,8 +754,19 @@ class Environment(_Model):
                 "regions.secondary is set but network.secondary_cidr is not; add a non-overlapping CIDR for the "
                 "secondary VPC"
             )
-        if self.network.secondary_cidr and self.network.secondary_cidr == self.network.cidr:
-            raise ValueError("network.secondary_cidr equals network.cidr; use a non-overlapping range")
+        secondary = self.network.secondary_cidr
+        if secondary and ipaddress.ip_network(secondary).overlaps(ipaddress.ip_network(self.network.cidr)):
+            raise FieldError(
+                f"network.secondary_cidr {secondary} overlaps network.cidr {self.network.cidr}; pick a range outside "
+                f"it, e.g. {_next_range(self.network.cidr)}",
+                ("network", "secondary_cidr"),
+            )
+        if self.dns.weighted_primary_percent is not None and not self.regions.secondary:
+            raise FieldError(
+                "dns.weighted_primary_percent splits traffic between two regions but regions.secondary is not set; "
+                "add a secondary region or remove weighted_primary_percent",
+                ("dns", "weighted_primary_percent"),
+            )
         self._runner_inside_vpc()
         groups = {g.name for g in self.cluster.gpu_node_groups}
         seen: set[str] = set()
@@ -665,6 +803,13 @@ class Environment(_Model):
                     "an in-VPC runner lives in the primary VPC (the VPCs are not peered, so nothing routes the "
                     "API's answers anywhere else), so use a subnet of network.cidr, or deployer.mode: public_cidrs"
                 )
+
+
+def _next_range(cidr: str) -> str:
+    """The same-sized network right after `cidr` (a suggestion for a non-overlapping range)."""
+    net = ipaddress.IPv4Network(cidr)
+    after = int(net.broadcast_address) + 1
+    return str(ipaddress.IPv4Network((after % 2**32, net.prefixlen)))
 
 
 def all_tags(env: Environment) -> dict[str, str]:
