@@ -114,10 +114,18 @@ def _project() -> Project:
 @package_app.command("validate")
 def validate_cmd(path: PathArg) -> None:
     """Schema, config.pbtxt (Triton ModelConfig), ONNX graph, sample request on onnxruntime, GPU memory."""
+    from inferstack.llm import checks as llm_checks
     from inferstack.packages.validate import resolve_package, validate_package
 
     try:
-        ref = resolve_package(_project(), path)
+        project = _project()
+        llm_name = llm_checks.llm_package_name(project, path)  # kind: llm (issue 16): files and the planner
+        if llm_name is not None:
+            for line in llm_checks.validate_llm_package(project, llm_name):
+                print(f"  ok  {line}")
+            print(f"ok: {llm_name} is valid (LLM package)")
+            return
+        ref = resolve_package(project, path)
         report = validate_package(ref)
     except InputError as exc:
         _fail(exc.message)

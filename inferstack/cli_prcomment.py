@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +42,8 @@ def pr_comment(
     from inferstack.config.environment import ENV_NAMES
     from inferstack.config.loader import InputError, load_environment
     from inferstack.diff import compare
-    from inferstack.prcomment import RunInfo, load_pair, render
+    from inferstack.policies.rules._base import ENVS
+    from inferstack.prcomment import RunInfo, load_pair, render, with_cost_guardrail
     from inferstack.preview import write_output
 
     names = envs or [e for e in ENV_NAMES if (head / f"{e}.json").is_file()]
@@ -54,8 +55,14 @@ def pr_comment(
         for name in names:
             base_doc, head_doc = load_pair(base, head, name)
             policies = None
+            environment: Any = name if name in ENVS else None  # outside a project: the packs' defaults
             if project is not None and name in project.environment_names():
-                policies = evaluated_policies(load_environment(project, name, check_packages=False))
+                environment = load_environment(project, name, check_packages=False)
+                policies = evaluated_policies(environment)
+            if environment is not None:  # the cost-increase guardrail against the base preview's cost
+                head_doc = with_cost_guardrail(
+                    base_doc, head_doc, environment, str(base / f"{name}.json"), str(head / f"{name}.json"), project
+                )
             diffs.append(compare(base_doc, head_doc, policies=policies))
     except InputError as exc:
         fail(exc.message)

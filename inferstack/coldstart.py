@@ -230,3 +230,115 @@ def scratch_gib(download_bytes: int, headroom: float = 1.25, fixed_gib: int = 1,
     """Size of the `/tmp` volume Triton localizes the repository into: bytes x headroom + fixed room
     (AWS SDK files under HOME=/tmp, logs), rounded up to a whole GiB, at least `minimum_gib`."""
     return max(minimum_gib, math.ceil(download_bytes * headroom / GIB) + fixed_gib)
+
+
+# -- LLM engines (issue 16) --------------------------------------------------------------------------------
+
+VLLM_IMAGE_BYTES = 28_600 * MB
+"""vllm/vllm-openai is ~28.6 GB ("Size of official out-of-the-box vllm-openai:latest docker image: 28.6 GB",
+vllm-project/vllm PR #22377, 2025-12-10, read 2026-12-02). Used for the image-pull phase of vllm-eks."""
+
+VLLM_ENGINE_START_SECONDS = 120.0
+"""vLLM after the weights are in GPU memory: memory profiling, KV-cache allocation, torch.compile and CUDA
+graph capture (V1 defaults). An allowance, not a measurement; the safety factor covers the rest, and a GPU
+run (docs/llm.md) replaces it with the engine's own startup log."""
+
+STREAMER_CONCURRENCY = 16
+"""S3 streams of the Run:ai model streamer: vLLM `--model-loader-extra-config '{"concurrency": 16}'` ("for
+reading from S3, it will be the number of client instances the host is opening to the S3 server"; vLLM docs
+"Loading models with Run:ai Model Streamer", read 2026-12-02). The serving component passes this value, so the
+budget and the server agree."""
+
+NODE_NETWORK_GBPS = 10.0
+"""Network bandwidth assumed for the GPU node (Gbit/s): "up to 10 Gigabit" is what AWS lists for the smallest
+GPU types in the catalog (g4dn/g5/g6 .xlarge); larger types have more, so the figure is conservative there.
+Pass the node's own figure where it matters."""
+
+LlmLoadFormat = str
+"""'runai_streamer': S3 -> CPU buffer -> GPU, concurrently (no local copy); 'download': the engine first copies
+the S3 prefix to local disk (SageMaker LMI with an s3:// model id), then loads it from disk; 'local': the
+weights are already on the node (NVMe cache) and are read from disk."""
+
+LLM_LOAD_FORMATS = ("runai_streamer", "download", "local")
+
+
+@dataclass(frozen=True)
+class LlmColdStart(ColdStart):
+    """A cold start of an LLM engine: the phases of `ColdStart` with the weights streamed or downloaded over
+    `streams` parallel S3 connections (each at `Throughput.s3_download_mb_s`, together capped by the node's
+    network), so `startup_probe` and `sagemaker_timeouts` apply unchanged."""
+
+    load_format: str = "runai_streamer"
+    streams: int = STREAMER_CONCURRENCY
+    network_gbps: float = NODE_NETWORK_GBPS
+
+    @property
+    def s3_mb_s(self) -> float:
+        """streams x one GET stream's MB/s, at most the network (Gbit/s x 125 = MB/s)."""
+        return min(self.streams * self.throughput.s3_download_mb_s, self.network_gbps * 125)
+
+    @property
+    def download_seconds(self) -> float:
+        if self.load_format == "runai_streamer":
+            return self.download_bytes / (self.s3_mb_s * MB)  # reading overlaps the copy to the GPU
+        if self.load_format == "download":
+            return max(
+                self.download_bytes / (self.s3_mb_s * MB), self.download_bytes / (self.throughput.disk_mib_s * MIB)
+            )
+        return 0.0
+
+    @property
+    def load_seconds(self) -> float:
+        if self.load_format == "runai_streamer":
+            return 0.0
+        return self.download_bytes / (self.throughput.disk_mib_s * MIB)
+
+    def text(self) -> str:
+        return (
+            f"{super().text()} [{self.load_format}: {self.streams} S3 streams x {self.throughput.s3_download_mb_s:g} "
+            f"MB/s, at most {self.network_gbps:g} Gbps -> {self.s3_mb_s:g} MB/s]"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        out |= {"load_format": self.load_format, "streams": self.streams, "s3_mb_s": round(self.s3_mb_s, 1)}
+        return out
+
+
+def llm_cold_start(
+    *,
+    weights_bytes: int,
+    load_format: str = "runai_streamer",
+    image_bytes: int = VLLM_IMAGE_BYTES,
+    engine_start_seconds: float = VLLM_ENGINE_START_SECONDS,
+    streams: int = STREAMER_CONCURRENCY,
+    network_gbps: float = NODE_NETWORK_GBPS,
+    throughput: Throughput = DEFAULT_THROUGHPUT,
+    safety_factor: float = 2.0,
+    floor_seconds: int = 300,
+) -> LlmColdStart:
+    """The cold start of an LLM replica whose weights are `weights_bytes` (inferstack.llm.planner: the package's
+    `weight_bytes`). Pure arithmetic; `text()` is the line the preview prints."""
+    if load_format not in LLM_LOAD_FORMATS:
+        raise ColdStartError(f"load_format {load_format!r} is not one of {', '.join(LLM_LOAD_FORMATS)}")
+    if streams < 1 or network_gbps <= 0:
+        raise ColdStartError(f"streams={streams} and network_gbps={network_gbps} must be positive")
+    base = cold_start(
+        download_bytes=weights_bytes,
+        image_bytes=image_bytes,
+        engine_start_seconds=engine_start_seconds,
+        throughput=throughput,
+        safety_factor=safety_factor,
+        floor_seconds=floor_seconds,
+    )
+    return LlmColdStart(
+        download_bytes=base.download_bytes,
+        image_bytes=base.image_bytes,
+        engine_start_seconds=base.engine_start_seconds,
+        throughput=base.throughput,
+        safety_factor=base.safety_factor,
+        floor_seconds=base.floor_seconds,
+        load_format=load_format,
+        streams=streams,
+        network_gbps=network_gbps,
+    )

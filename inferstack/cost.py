@@ -885,8 +885,61 @@ def _by_deployment(env: Any, items: list[dict[str, Any]], ctx: Context) -> list[
                 }
                 values.append((round(need.nodes_min * per_node, 2), round(need.nodes_max * per_node, 2)))
             entry["monthly_usd"] = _total(values)
+            per_token = token_cost(d, entry["monthly_usd"])
+            if per_token is not None:
+                entry["cost_per_million_output_tokens"] = per_token
             out.append(entry)
     return out
+
+
+# -- cost per token (issue 16) -------------------------------------------------------------------------
+
+
+def cost_per_million_tokens(monthly_usd: float, replicas: int, tokens_per_s: float) -> float | None:
+    """$ per 1M output tokens of `replicas` replicas costing `monthly_usd` together, each producing `tokens_per_s`:
+    (monthly / 730 h) / (replicas x tokens/s x 3600 s) x 1e6. None when nothing runs (0 replicas)."""
+    if replicas <= 0 or tokens_per_s <= 0:
+        return None
+    hourly = monthly_usd / HOURS_PER_MONTH
+    return round(hourly / (replicas * tokens_per_s * 3600) * 1e6, 4)
+
+
+def token_cost(d: Any, monthly: dict[str, float]) -> dict[str, Any] | None:
+    """The `cost_per_million_output_tokens` of a deployment entry: from the same monthly figures as the entry
+    (baseline at the minimum replicas, peak at the maximum), for deployments that declare
+    llm.throughput_tokens_per_s (measured output tokens/s of one replica at its target load). None otherwise."""
+    llm = getattr(d, "llm", None)
+    if llm is None or llm.throughput_tokens_per_s is None:
+        return None
+    scale = d.replicas if d.target == "vllm-eks" else d.instances
+    if scale is None:
+        return None
+    tps = llm.throughput_tokens_per_s
+    out: dict[str, Any] = {"throughput_tokens_per_s": tps, "replicas": {"baseline": scale.min, "peak": scale.max}}
+    for key, replicas in (("baseline", scale.min), ("peak", scale.max)):
+        out[key] = cost_per_million_tokens(monthly[key], replicas, tps)
+    out["formula"] = (
+        f"monthly $ / {HOURS_PER_MONTH} h / (replicas x {tps:g} tokens/s x 3600 s) x 1e6; baseline "
+        + (
+            f"{_usd(monthly['baseline'])} / {HOURS_PER_MONTH} / ({scale.min} x {tps:g} x 3600) x 1e6 = "
+            f"{_usd(out['baseline'])}"
+            if out["baseline"] is not None
+            else "0 replicas (scaled to zero): no tokens, no per-token figure"
+        )
+        + f"; peak {_usd(monthly['peak'])} / {HOURS_PER_MONTH} / ({scale.max} x {tps:g} x 3600) x 1e6 = "
+        f"{_usd(out['peak'] or 0)}"
+    )
+    return out
+
+
+def token_cost_line(per_token: dict[str, Any]) -> str:
+    """One line for the text and markdown views."""
+    base = "n/a (0 replicas)" if per_token["baseline"] is None else _usd(per_token["baseline"])
+    r = per_token["replicas"]
+    return (
+        f"$ per 1M output tokens: {base} baseline ({r['baseline']} replicas), {_usd(per_token['peak'] or 0)} peak "
+        f"({r['peak']} replicas) at {per_token['throughput_tokens_per_s']:g} tokens/s per replica"
+    )
 
 
 COST_INCREASE_POLICY = "inferstack-stack-warn-cost-increase"
@@ -953,6 +1006,8 @@ def render_cost_text(cost: dict[str, Any], environment: str) -> str:
         for d, label in zip(cost["by_deployment"], labels, strict=True):
             dm = d["monthly_usd"]
             lines.append(f"{label:{dwidth}} {_usd(dm['baseline']):>12} {_usd(dm['peak']):>12}")
+            if d.get("cost_per_million_output_tokens"):
+                lines.append("    " + token_cost_line(d["cost_per_million_output_tokens"]))
         lines.append("")
     r = cost["resources"]
     lines.append(f"{r['estimated']} resources estimated, {r['free']} free, {r['not_priced']} not priced.")
@@ -971,4 +1026,13 @@ def _usd(x: float) -> str:
     return f"${x:,.2f}"
 
 
-__all__ = ["HOURS_PER_MONTH", "USAGE", "NotPricedError", "estimate_preview", "is_free", "render_cost_text"]
+__all__ = [
+    "HOURS_PER_MONTH",
+    "USAGE",
+    "NotPricedError",
+    "cost_per_million_tokens",
+    "estimate_preview",
+    "is_free",
+    "render_cost_text",
+    "token_cost",
+]

@@ -31,6 +31,14 @@ def render_cost_markdown(cost: dict[str, Any], environment: str) -> str:
             kind, region = item["type"].rsplit(":", 1)[-1], item["region"] or ""
             lines.append(f"| | `{item['name']}` ({kind}) | {region} | {_usd(im['baseline'])} | {_usd(im['peak'])} |")
     lines.append(f"| **Total** | | | **{_usd(m['baseline'])}** | **{_usd(m['peak'])}** |")
+    tokens = [d for d in cost.get("by_deployment", []) if d.get("cost_per_million_output_tokens")]
+    if tokens:  # LLM deployments with a measured throughput (issue 16)
+        from inferstack.cost import token_cost_line
+
+        lines.append("")
+        for d in tokens:
+            line = token_cost_line(d["cost_per_million_output_tokens"])
+            lines.append(f"- `{d['deployment']}` ({d['target']}, {d['region']}): {line}")
     r = cost["resources"]
     lines += ["", f"{r['estimated']} resources estimated, {r['free']} free, {r['not_priced']} not priced."]
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inferstack.config.loader import InputError
+from inferstack.config.loader import InputError, Project
 from inferstack.diff import (
     PreviewDiff,
     _delta,
@@ -83,6 +83,58 @@ def load_pair(base_dir: Path, head_dir: Path, env: str) -> tuple[dict[str, Any] 
     base = load_base_preview(base_path)
     check_same_environment(base, env, str(base_path))
     return base, head
+
+
+def with_cost_guardrail(
+    base: dict[str, Any] | None,
+    head: dict[str, Any],
+    environment: Any,
+    base_where: str,
+    head_where: str,
+    project: Project | None = None,
+) -> dict[str, Any]:
+    """`head` with the cost-increase guardrail evaluated against `base`'s cost, as `preview --compare` does.
+
+    The workflow previews the head commit without `--compare` (it needs the preview JSON, not a diff), so
+    inferstack-stack-warn-cost-increase saw only the figures recorded in policies.config and a cost
+    increase never reached the comment (issue 15). Here the policy itself runs again over the head
+    preview's resources, with the base preview's baseline and peak as its previous figures over the
+    environment's configuration; its result replaces the head's own. Every other policy is left as the
+    head preview evaluated it. `environment` is an Environment (its levels and limits apply) or a name
+    (the packs' defaults); with `project` the new violation names the environment file and line like the
+    preview's do. Nothing changes when the base carries no cost or the policy is disabled."""
+    from inferstack.cost import COST_INCREASE_POLICY, previous_cost_settings
+
+    if base is None:
+        return head
+    overrides = previous_cost_settings(base, base_where)
+    if overrides is None:
+        return head
+    from inferstack.policies.config import PolicyConfigError, pack_config
+    from inferstack.policy_check import parse_document
+    from inferstack.policy_eval import evaluate_resources
+
+    try:
+        config = pack_config(environment, "cost")
+    except PolicyConfigError as exc:
+        name = environment if isinstance(environment, str) else environment.name
+        raise InputError(f"environments/{name}.yaml ==> {exc}") from None
+    own = config.get(COST_INCREASE_POLICY)
+    if not isinstance(own, dict) or own.get("enforcementLevel") == "disabled":
+        return head
+    only = {
+        name: ({**values, **overrides[name]} if name == COST_INCREASE_POLICY else {"enforcementLevel": "disabled"})
+        for name, values in config.items()
+    }
+    _, _, resources = parse_document(head, head_where)
+    found = evaluate_resources(resources, only, packs=("cost",))
+    if project is not None and not isinstance(environment, str):  # the file and line, as the preview adds
+        from inferstack.provenance import annotate
+
+        env_file = project.environments_dir / f"{environment.name}.yaml"
+        annotate(found, resources, environment, env_file, project.rel(env_file))
+    kept = [v for v in head.get("violations") or [] if v.get("policy") != COST_INCREASE_POLICY]
+    return {**head, "violations": kept + found}
 
 
 def _is_unchanged(d: PreviewDiff) -> bool:

@@ -38,6 +38,11 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "environments", tmp_path / "environments")
     shutil.copytree(ROOT / "model_packages", tmp_path / "model_packages")
+    # Copies under names no environment deploys, so the tests' deployments never collide with the reference ones.
+    for copy, source in (("big-llm", "llama-3-1-70b-instruct"), ("small-llm", "llama-3-1-8b-instruct")):
+        shutil.copytree(tmp_path / "model_packages" / source, tmp_path / "model_packages" / copy)
+        manifest = tmp_path / "model_packages" / copy / "model.yaml"
+        manifest.write_text(manifest.read_text().replace(f"name: {source}", f"name: {copy}"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -165,7 +170,7 @@ def test_runtime_support_by_target_and_gpu() -> None:
 # -- validate ----------------------------------------------------------------------------------------
 
 LLM_DEPLOYMENT = """
-  - model: llama-3-1-70b-instruct
+  - model: big-llm
     version: 1
     target: vllm-eks
     gpu_node_group: l4
@@ -185,7 +190,7 @@ def test_validate_refuses_an_llm_deployment_that_cannot_fit_with_file_line_and_a
     column = lines[line - 1].index("8192") + 1  # the value of llm.max_model_len
     assert result.stderr.startswith(
         f"error: environments/staging.yaml:{line}:{column} ==> at deployments[0].llm.max_model_len "
-        "(llama-3-1-70b-instruct)\n  ==> llama-3-1-70b-instruct does not fit on g6.xlarge, g6.2xlarge at any "
+        "(big-llm)\n  ==> big-llm does not fit on g6.xlarge, g6.2xlarge at any "
         "tensor-parallel degree up to 1 (the GPUs per node):\n    TP 1 on g6.xlarge: weights 131.42 GiB "
         "(141.11 GB bf16) + KV cache 8,192 tokens x 4 seqs x 327,680 B/token = 10.00 GiB"
     )
@@ -193,13 +198,13 @@ def test_validate_refuses_an_llm_deployment_that_cannot_fit_with_file_line_and_a
 
 def test_an_llm_deployment_that_fits_validates_and_plans(workspace: Path) -> None:
     staging = workspace / "environments" / "staging.yaml"
-    dep = LLM_DEPLOYMENT.replace("llama-3-1-70b-instruct", "llama-3-1-8b-instruct")
+    dep = LLM_DEPLOYMENT.replace("big-llm", "small-llm")
     staging.write_text(staging.read_text().replace("deployments:\n", "deployments:" + dep, 1))
     result = CliRunner().invoke(app, ["validate"])
     assert result.exit_code == 0, result.stderr
     project = Project(workspace)
     env = load_environment(project, "staging")
-    pkg = load_package(project, "llama-3-1-8b-instruct")
+    pkg = load_package(project, "small-llm")
     assert isinstance(pkg, LlmPackage)
     p = plan_for_deployment(env, env.deployments[0], pkg, package_dir=project.packages_dir / pkg.name)
     assert (p.instance_type, p.tensor_parallel, p.kv_cache_gib) == ("g6.xlarge", 1, 4.0)
@@ -211,7 +216,7 @@ def test_a_triton_package_on_an_llm_target_is_refused(workspace: Path) -> None:
     manifest = copy / "model.yaml"
     manifest.write_text(manifest.read_text().replace("name: fraud-scorer", "name: fraud-copy"))
     staging = workspace / "environments" / "staging.yaml"
-    dep = LLM_DEPLOYMENT.replace("llama-3-1-70b-instruct", "fraud-copy").replace("version: 1", "version: 7")
+    dep = LLM_DEPLOYMENT.replace("big-llm", "fraud-copy").replace("version: 1", "version: 7")
     staging.write_text(staging.read_text().replace("deployments:\n", "deployments:" + dep, 1))
     result = CliRunner().invoke(app, ["validate"])
     assert result.exit_code == 2
@@ -228,3 +233,31 @@ def test_an_llm_config_path_outside_the_package_is_refused(workspace: Path) -> N
     path.write_text(path.read_text().replace("weights: local\n", "weights: local\nconfig: ../fraud-scorer/x.json\n"))
     with pytest.raises(InputError, match=r"at config\n  ==> '../fraud-scorer/x.json' leaves the package"):
         load_package(Project(workspace), "tiny-llama")
+
+
+def test_package_validate_checks_an_llm_package_and_plans_its_deployments(workspace: Path) -> None:
+    result = CliRunner().invoke(app, ["package", "validate", "model_packages/tiny-llama"])
+    assert result.exit_code == 0, result.stderr
+    assert "  ok  safetensors headers (model.safetensors): 107,072 parameters (BF16 107,072), 214,144 bytes" in (
+        result.stdout
+    )
+    assert result.stdout.endswith("ok: tiny-llama is valid (LLM package)\n")
+    staging = workspace / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("deployments:\n", "deployments:" + LLM_DEPLOYMENT, 1))
+    refused = CliRunner().invoke(app, ["package", "validate", "big-llm"])
+    assert refused.exit_code == 2
+    assert "at deployments[0].llm.max_model_len (big-llm)" in refused.stderr
+    assert "= 10.00 GiB + overhead 1 x 1.5 GiB = 142.92 GiB required > 21.60 GiB available" in refused.stderr
+    fits = LLM_DEPLOYMENT.replace("big-llm", "small-llm")
+    staging.write_text(staging.read_text().replace(LLM_DEPLOYMENT, fits, 1))
+    ok = CliRunner().invoke(app, ["package", "validate", "small-llm"])
+    assert ok.exit_code == 0, ok.stderr
+    assert "  ok  environments/staging.yaml: TP 1 on g6.xlarge: weights 14.96 GiB" in ok.stdout
+
+
+def test_package_validate_refuses_weights_whose_dtype_differs_from_the_declared_precision(workspace: Path) -> None:
+    path = workspace / "model_packages" / "tiny-llama" / "model.yaml"
+    path.write_text(path.read_text().replace("precision: bf16", "precision: fp16"))
+    result = CliRunner().invoke(app, ["package", "validate", "tiny-llama"])
+    assert result.exit_code == 2
+    assert "at serving.precision\n  ==> precision fp16 but the safetensors hold BF16 107,072" in result.stderr

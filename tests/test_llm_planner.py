@@ -111,6 +111,9 @@ def test_worked_example_llama_8b_bf16_on_one_l4_holds_about_40k_tokens_of_kv() -
         "= 5.00 GiB + overhead 1 x 1.5 GiB = 21.46 GiB required <= 21.60 GiB available (1 x L4 24 GiB x 0.9); KV "
         "capacity 42,127 tokens"
     )
+    as_json = p.to_json()
+    assert (as_json["weights_gib"], as_json["required_gib"], as_json["headroom_gib"]) == (14.96, 21.46, 0.14)
+    assert as_json["arithmetic"] == p.arithmetic and as_json["shm_size_gib"] == 2
     assert p.vllm_args() == [
         "--tensor-parallel-size=1",
         "--max-model-len=8192",

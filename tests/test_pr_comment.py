@@ -133,3 +133,60 @@ def test_preview_compare_refuses_a_base_of_another_environment(previews, tmp_pat
     base.write_text(json.dumps(previews["prod"][0]), encoding="utf-8")
     result = CliRunner().invoke(app, ["preview", "--env", "dev", "--compare", str(base), "--format", "markdown"])
     assert result.exit_code == 2 and "the base preview is of environment 'prod'" in result.stderr
+
+
+# -- the cost-increase guardrail in the PR comment (issue 15 regression) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev_preview() -> dict[str, Any]:
+    """A real offline preview of dev, as the workflow writes it (`preview --format json`, no --compare)."""
+    from inferstack.config.loader import Project
+    from inferstack.preview import run_preview
+
+    return run_preview(Project(Path(__file__).resolve().parent.parent), "dev").to_json()
+
+
+def _cheaper(doc_: dict[str, Any], factor: float) -> dict[str, Any]:
+    """The same preview with its monthly totals scaled: a base commit that cost less."""
+    out = json.loads(json.dumps(doc_))
+    out["cost"]["monthly_usd"] = {k: round(v * factor, 2) for k, v in out["cost"]["monthly_usd"].items()}
+    return out
+
+
+def _pr_comment(tmp_path: Path, base: dict[str, Any], head: dict[str, Any]) -> tuple[int, str]:
+    for side, d in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir(exist_ok=True)
+        (tmp_path / side / "dev.json").write_text(json.dumps(d))
+    root = str(Path(__file__).resolve().parent.parent)
+    res = CliRunner().invoke(
+        app, ["--project", root, "pr-comment", "--base", str(tmp_path / "base"), "--head", str(tmp_path / "head")]
+    )
+    return res.exit_code, res.output
+
+
+def test_a_cost_increase_over_the_base_preview_is_a_new_warning_in_the_summary(dev_preview, tmp_path: Path) -> None:
+    head_peak = dev_preview["cost"]["monthly_usd"]["peak"]
+    assert head_peak > 0
+    assert not [v for v in dev_preview["violations"] if v["policy"] == "inferstack-stack-warn-cost-increase"]
+    code, md = _pr_comment(tmp_path, _cheaper(dev_preview, 0.5), dev_preview)
+    assert code == 0, md  # advisory: the comment warns, it does not block
+    summary = md.split("<details>", 1)[0]
+    assert "**New warnings (advisory):**" in summary
+    lines = [x for x in summary.splitlines() if "inferstack-stack-warn-cost-increase" in x]
+    assert len(lines) == 2, lines  # baseline and peak both doubled: +100% > 20% (dev's limit)
+    baseline, peak = sorted(lines)
+    assert "estimated baseline monthly cost" in baseline and "100.0% above the recorded $" in baseline
+    assert f"100.0% above the recorded peak ${head_peak / 2:,.2f}" in peak
+    for line in lines:
+        assert line.startswith("- `dev`: ")
+        assert f"the base preview {tmp_path / 'base' / 'dev.json'}" in line
+        assert "(`environments/dev.yaml:" in line, "points at the environment file like the preview's violations"
+    assert "(2 new)" in md.split("\n| `dev` |", 1)[1].split("\n", 1)[0]
+
+
+def test_no_cost_warning_when_the_cost_stays_within_the_limit(dev_preview, tmp_path: Path) -> None:
+    code, md = _pr_comment(tmp_path, _cheaper(dev_preview, 0.95), dev_preview)  # +5.3% < 20%
+    assert code == 0, md
+    assert "inferstack-stack-warn-cost-increase" not in md
+    assert "New warnings" not in md

@@ -6,6 +6,8 @@ cannot fit points at its line in `environments/<env>.yaml` with the planner's ar
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 from inferstack.config.environment import LLM_TARGETS, Environment
@@ -131,4 +133,53 @@ def deployment_problems(project: Project, env: Environment) -> list[str]:
     return deployment_plans(project, env)[1]
 
 
-__all__ = ["deployment_plans", "deployment_problems", "package_check", "package_problems"]
+def llm_package_name(project: Project, path_or_name: str) -> str | None:
+    """The package name when `path_or_name` (a package directory or name, as `package validate` takes) is an LLM
+    package; None otherwise (Triton packages and bad paths go to inferstack.packages.validate, which explains)."""
+    from inferstack.config.loader import load_package
+
+    candidate = Path(path_or_name)
+    if (candidate / "model.yaml").is_file():
+        directory = candidate.resolve()
+        if directory.parent != project.packages_dir.resolve():
+            return None
+        name = directory.name
+    elif (project.packages_dir / path_or_name / "model.yaml").is_file():
+        name = path_or_name
+    else:
+        return None
+    try:
+        pkg = load_package(project, name)  # the loader's hardened YAML reader, never a second parser
+    except InputError:
+        return None  # resolve_package reports the same error for either kind
+    return name if isinstance(pkg, LlmPackage) else None
+
+
+def validate_llm_package(project: Project, name: str) -> list[str]:
+    """`inferstack package validate` of an LLM package: the package checks, then the plan of every deployment of
+    it in the environments. Returns the check lines; raises InputError with every problem."""
+    from inferstack.config.loader import load_environment
+
+    ok, problems = package_check(project, name)
+    for env_name in project.environment_names():
+        try:
+            env = load_environment(project, env_name, check_packages=False)
+        except InputError:
+            continue  # `inferstack validate` reports a broken environment file; this command checks the package
+        plans, env_problems = deployment_plans(project, env)
+        problems += env_problems
+        if name in plans:
+            ok.append(f"environments/{env_name}.yaml: {plans[name].arithmetic}")
+    if problems:
+        raise InputError("\n".join(problems))
+    return ok
+
+
+__all__ = [
+    "deployment_plans",
+    "deployment_problems",
+    "llm_package_name",
+    "package_check",
+    "package_problems",
+    "validate_llm_package",
+]

@@ -42,7 +42,7 @@ Worked example (tests/test_llm_planner.py, docs/llm.md): Llama-3.1-8B bf16 on on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +114,15 @@ class LlmPlan:
     @property
     def headroom_gib(self) -> float:
         return self.available_gib - self.required_gib
+
+    def to_json(self) -> dict[str, object]:
+        """Every field, GiB rounded to 2 decimals (for the preview JSON)."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = round(value, 2) if f.name.endswith("_gib") and isinstance(value, float) else value
+        out["headroom_gib"] = round(self.headroom_gib, 2)
+        return out
 
     def vllm_args(self) -> list[str]:
         """The vLLM server arguments the plan fixes."""

@@ -1,6 +1,6 @@
 """Warn when the estimated monthly cost, at baseline or at peak, rises more than N% over the previous figure
-(Sentinel). `inferstack preview --compare BASE.json` feeds the base preview's figures; otherwise the
-`previous_*` settings recorded in policies.config are used."""
+(Sentinel). `inferstack preview --compare BASE.json` and `inferstack pr-comment` feed the base preview's
+figures; otherwise the `previous_*` settings recorded in policies.config are used."""
 
 from __future__ import annotations
 
