@@ -152,3 +152,14 @@ def test_known_invalid_edits_are_never_accepted(case: str, tmp_path: Path) -> No
         assert codes["validate"] == 0 and codes.get("preview --env") == 1, codes
         (run,) = [r for r in outcome.runs if r.args[0] == "preview"]
         assert run.written is not None and '"policy": "aws-eks-cluster-disallow-public-endpoint"' in run.written
+
+
+def test_an_exit_2_message_names_the_mutated_file_by_path_or_within_its_package() -> None:
+    target = "model_packages/fraud-scorer/model.yaml"
+    assert fuzz_cases.names_file(f"error: {target}:3:1 ==> bad", target)
+    assert fuzz_cases.names_file(
+        "error: model_packages/fraud-scorer/triton/fraud-scorer/config.pbtxt ==> config has 64 but model.yaml has 42",
+        target,
+    )
+    assert not fuzz_cases.names_file("error: model_packages/text-embedder/model.yaml ==> bad", target)
+    assert not fuzz_cases.names_file("error: something failed", "environments/dev.yaml")
