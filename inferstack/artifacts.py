@@ -2,7 +2,9 @@
 
 Layout of the model artifact bucket:
 
-- `models/<model>/<version>/model.tar.gz`: the SageMaker model archive of one version.
+- `models/<model>/<version>/model.tar.gz`: the SageMaker model archive of one version; beside it
+  `contents.json` (sha256 of every object served for the version, checked by promote) and, while a
+  publish registers the version, `registration.lock` (inferstack/packages/publish.py).
 - `triton/<model>/`: the Triton model repository Triton on EKS loads (`<model>/config.pbtxt`,
   `<model>/configs/v<version>.pbtxt` pinning one version, `<model>/<version>/model.*`).
 - `baselines/<model>/<version>/{statistics,constraints}.json`: the drift baseline of one version.

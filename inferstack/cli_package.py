@@ -104,6 +104,14 @@ def _clients(environment: Any) -> Any:
         _fail(f"AWS endpoint configuration ==> {exc}; check AWS_ENDPOINT_URL* and the profile's endpoint_url")
 
 
+def _warn_duplicates(model: str, group: str, registered: Any) -> None:
+    from inferstack.packages.registry import duplicate_warning
+
+    warning = duplicate_warning(model, group, registered)
+    if warning is not None:
+        _err.print(f"warning: {warning}", markup=False)
+
+
 def _project() -> Project:
     try:
         return current_project()
@@ -192,6 +200,7 @@ def publish_cmd(
         result = publish_package(ref, environment, _clients(environment), version, bucket=bucket, kms_key_id=kms_key_id)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(result.model, result.group, result.registered)
     print(f"bucket {result.bucket} ({result.bucket_source})")
     for key in result.uploaded:
         print(f"  uploaded s3://{result.bucket}/{key}")
@@ -227,6 +236,7 @@ def approve_cmd(
         result = approve(_clients(environment), group, name, version, environment.name, note)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(name, group, result.version)
     state = "approved" if result.changed else "already approved"
     print(f"{state}: {name} version {version} ({result.version.arn}) by {result.approver}")
 
@@ -235,6 +245,7 @@ def approve_cmd(
 def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, legacy_v: LegacyV = None) -> None:
     """Pin an Approved version (sha256 verified) in environments/ENV.yaml; rollback = promote an older one."""
     from inferstack.config.loader import load_environment
+    from inferstack.packages.naming import package_group_name
     from inferstack.packages.promote import promote
     from inferstack.packages.validate import resolve_package
 
@@ -247,10 +258,14 @@ def promote_cmd(name: NameArg, env: EnvOpt, version: RequiredVersion = None, leg
         result = promote(ref, environment, _clients(environment), version)
     except InputError as exc:
         _fail(exc.message)
+    _warn_duplicates(name, package_group_name(environment.name, name), result.registered)
     rel = project.rel(result.path)
     if not result.changed:
         print(f"unchanged: {rel} already pins {name} version {version}")
         return
     kind = "rollback" if result.rollback else "promotion"
-    print(f"{kind}: {rel} now pins {name} version {result.version} (was {result.previous}); artifact sha256 verified")
+    print(
+        f"{kind}: {rel} now pins {name} version {result.version} (was {result.previous}); sha256 of "
+        f"{plural(result.verified, 'served object')} verified"
+    )
     print(f"next: review the change and run: inferstack preview --env {env}")

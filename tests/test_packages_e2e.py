@@ -157,7 +157,8 @@ def test_validate_build_publish_approve_promote_and_roll_back_through_the_cli(pr
     assert out.startswith("approved: fraud-scorer version 6")
     out = _ok(_cli(proj, moto_server, "package", "promote", "fraud-scorer", "--version", "6", "--env", "dev"))
     assert out.splitlines()[0] == (
-        "rollback: environments/dev.yaml now pins fraud-scorer version 6 (was 7); artifact sha256 verified"
+        "rollback: environments/dev.yaml now pins fraud-scorer version 6 (was 7); sha256 of 5 served objects "
+        "verified"  # archive, configs/v6.pbtxt, 6/model.onnx, the two drift baseline files
     )
     assert dev.read_text() == original.replace(
         "  - model: fraud-scorer\n    version: 7\n", "  - model: fraud-scorer\n    version: 6\n"

@@ -32,6 +32,9 @@ class Aws:
     s3: Any
     sagemaker: Any
     sts: Any
+    sagemaker_once: Any = None
+    """SageMaker without automatic retries, for `CreateModelPackage`: a retry after a lost response registers
+    the version twice, so publish searches the registry before trying again (None: use `sagemaker`)."""
 
 
 def clients(env: Environment) -> Aws:
@@ -46,6 +49,11 @@ def clients(env: Environment) -> Aws:
         s3=session.client("s3", config=config),
         sagemaker=session.client("sagemaker", config=config),
         sts=session.client("sts", config=config),
+        # `total_max_attempts` counts the first request; `max_attempts` counts retries only (botocore
+        # "Config Reference", retries; read 2026-12-02).
+        sagemaker_once=session.client(
+            "sagemaker", config=config.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+        ),
     )
 
 

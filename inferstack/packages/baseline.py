@@ -49,7 +49,8 @@ def dataset_path(package_dir: Path, drift_baseline: str) -> tuple[Path, str]:
     """(CSV path, input name) named by the package's drift baseline JSON; PackageError if it names none."""
     path = package_dir / drift_baseline
     try:
-        doc = parse_bytes(path.read_bytes(), path, "run inferstack package validate")  # UTF-8, finite, bounded depth
+        raw = path.read_bytes()
+        doc = parse_bytes(raw, path, "run inferstack package validate")  # UTF-8, finite, bounded depth
     except OSError as exc:
         raise PackageError(
             f"{path} ==> cannot read the drift baseline ({exc.strerror}); run inferstack package validate"
@@ -64,7 +65,7 @@ def dataset_path(package_dir: Path, drift_baseline: str) -> tuple[Path, str]:
         )
     from inferstack.packages.paths import package_file
 
-    text = path.read_text(encoding="utf-8")
+    text = raw.decode("utf-8")  # parse_bytes checked it is UTF-8
     line = next((i for i, row in enumerate(text.splitlines(), start=1) if '"dataset"' in row), None)
     where = f"{path}:{line}" if line else str(path)
     return package_file(package_dir, dataset, where=where, field="dataset"), str(doc.get("input"))

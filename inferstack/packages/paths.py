@@ -76,14 +76,15 @@ def manifest_problems(
     """
     problems: list[tuple[str | None, str, str | None]] = []
     for field in PATH_FIELDS:
-        value = getattr(pkg, field)
+        value = getattr(pkg, field, None)  # a manifest kind without the field names no such path
         if value is None:
             continue
         outside = escape(package_dir, value)
         if outside is not None:
             problems.append((field, _escape_message(value, outside), None))
-    if pkg.repository is not None and not any(p[0] == "repository" for p in problems):
-        for link, target in escaping_links(package_dir, package_dir / pkg.repository):
+    repository = getattr(pkg, "repository", None)
+    if repository is not None and not any(p[0] == "repository" for p in problems):
+        for link, target in escaping_links(package_dir, package_dir / repository):
             problems.append(
                 (
                     None,

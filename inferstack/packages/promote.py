@@ -11,6 +11,7 @@ is a promote of an older approved version. `inferstack preview --env ENV` shows 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from inferstack.config.environment import Environment
 from inferstack.packages.aws import Aws, aws_errors
 from inferstack.packages.errors import PackageError
 from inferstack.packages.naming import package_group_name
+from inferstack.packages.publish import contents_key
 from inferstack.packages.registry import APPROVED, RegisteredVersion, require_version
 from inferstack.packages.validate import PackageRef
 
@@ -35,6 +37,8 @@ class PromoteResult:
     previous: int
     version: int
     registered: RegisteredVersion
+    verified: int = 0
+    """Served objects whose sha256 was checked against the content manifest (the archive included)."""
 
     @property
     def changed(self) -> bool:
@@ -43,6 +47,98 @@ class PromoteResult:
     @property
     def rollback(self) -> bool:
         return self.version < self.previous
+
+
+def _stream_sha256(aws: Aws, bucket: str, key: str, what: str) -> str | None:
+    """sha256 of an S3 object, read in 1 MiB chunks; None when there is no such object."""
+    from botocore.exceptions import ClientError
+
+    digest = hashlib.sha256()
+    with aws_errors(what, after="the environment file was not changed"):
+        try:
+            body = aws.s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        for chunk in iter(lambda: body.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_RESTORE = (
+    "so the version is not promoted (the environment file was not changed). Restore the published object version "
+    "(the bucket is versioned) or publish a new version"
+)
+
+
+def verify_contents(aws: Aws, registered: RegisteredVersion, model: str, version: int, env: str) -> int:
+    """Check every object of the version's content manifest by sha256; the number checked (archive excluded).
+
+    The manifest (written by publish) lists what the targets serve: the archive SageMaker extracts, the
+    pinned `configs/v<V>.pbtxt` and `<V>/*` that Triton on EKS loads, the drift baseline. Its own sha256
+    is in the registration's customer metadata, so rewriting the manifest to match a tampered object
+    is caught too.
+    """
+    url = registered.model_data_url
+    bucket, archive = url[5:].split("/", 1)
+    recorded = registered.metadata.get("content_sha256", "")
+    if not recorded:
+        raise PackageError(
+            f"{registered.arn} ==> {model} version {version} was published without a content manifest, so the "
+            "Triton repository objects EKS loads cannot be verified (the environment file was not changed); rerun "
+            f"its publish, which records the manifest without changing the version: inferstack package publish "
+            f"model_packages/{model} --version {version} --env {env}"
+        )
+    key = contents_key(model, version)
+    what = f"reading s3://{bucket}/{key} to verify the version's content"
+    from botocore.exceptions import ClientError
+
+    with aws_errors(what, after="the environment file was not changed"):
+        try:
+            data: bytes | None = aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+                raise
+            data = None
+    if data is None:
+        raise PackageError(
+            f"s3://{bucket}/{key} ==> missing: the registry records a content manifest (sha256 {recorded}) but S3 "
+            f"has no such object; {_RESTORE}"
+        )
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != recorded:
+        raise PackageError(
+            f"s3://{bucket}/{key} ==> checksum mismatch: the registry recorded sha256 {recorded} for the content "
+            f"manifest at publish but the object now has {actual}; the manifest changed after publishing, {_RESTORE}"
+        )
+    try:
+        objects = json.loads(data)["objects"]
+        listed = objects.get(archive)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        objects, listed = None, None
+    if not isinstance(objects, dict) or listed != registered.sha256:
+        raise PackageError(
+            f"s3://{bucket}/{key} ==> does not list {archive} with the registered sha256 {registered.sha256}; "
+            f"{_RESTORE}"
+        )
+    checked = 0
+    for object_key, want in sorted(objects.items()):
+        if object_key == archive:
+            continue  # verify_artifact streamed it already
+        got = _stream_sha256(aws, bucket, object_key, f"reading s3://{bucket}/{object_key} to verify its sha256")
+        if got is None:
+            raise PackageError(
+                f"s3://{bucket}/{object_key} ==> missing: the content manifest lists it (sha256 {want}) but S3 has "
+                f"no such object; {_RESTORE}"
+            )
+        if got != want:
+            raise PackageError(
+                f"s3://{bucket}/{object_key} ==> checksum mismatch: the content manifest recorded sha256 {want} at "
+                f"publish but the object now has {got}; the object changed after publishing, {_RESTORE}"
+            )
+        checked += 1
+    return checked
 
 
 def verify_artifact(aws: Aws, registered: RegisteredVersion) -> str:
@@ -140,9 +236,10 @@ def promote(ref: PackageRef, env: Environment, aws: Aws, version: int) -> Promot
             f"--version {version} --env {env.name} --note TEXT"
         )
     verify_artifact(aws, registered)
+    verified = 1 + verify_contents(aws, registered, ref.name, version, env.name)
     previous, data = pin_version(path, rel, ref.name, version)
     if previous == version:
-        return PromoteResult(ref.name, env.name, path, previous, version, registered)
+        return PromoteResult(ref.name, env.name, path, previous, version, registered, verified)
     try:
         rewritten = Environment.model_validate(yaml.safe_load(data.decode("utf-8")))
     except (ValidationError, yaml.YAMLError) as exc:  # pragma: no cover - only a version number changed
@@ -153,4 +250,4 @@ def promote(ref: PackageRef, env: Environment, aws: Aws, version: int) -> Promot
             f"{rel} ==> rewriting pinned {ref.name} to {pinned}, not {version}; the file was not changed"
         )
     write_atomically(path, data)
-    return PromoteResult(ref.name, env.name, path, previous, version, registered)
+    return PromoteResult(ref.name, env.name, path, previous, version, registered, verified)
