@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     )
     from inferstack.components.network import Network, NetworkArgs
     from inferstack.components.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointArgs
+    from inferstack.components.sagemaker_llm import SageMakerLlm, SageMakerLlmArgs
     from inferstack.components.triton_front import TritonFront, TritonFrontArgs
     from inferstack.components.triton_service import TritonService, TritonServiceArgs
 
@@ -79,6 +80,8 @@ _EXPORTS = {
     "NetworkArgs": "network",
     "SageMakerEndpoint": "sagemaker_endpoint",
     "SageMakerEndpointArgs": "sagemaker_endpoint",
+    "SageMakerLlm": "sagemaker_llm",
+    "SageMakerLlmArgs": "sagemaker_llm",
     "TritonFront": "triton_front",
     "TritonFrontArgs": "triton_front",
     "TritonService": "triton_service",
@@ -117,6 +120,8 @@ __all__ = [
     "NetworkArgs",
     "SageMakerEndpoint",
     "SageMakerEndpointArgs",
+    "SageMakerLlm",
+    "SageMakerLlmArgs",
     "ServiceAlarms",
     "ServiceAlarmsArgs",
     "TritonFront",

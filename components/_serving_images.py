@@ -1,18 +1,20 @@
 """SageMaker container image URIs, resolved offline from the SageMaker SDK's bundled tables (no AWS calls).
 
 `sagemaker.core` takes seconds to import (about 1.9 s on an idle machine), which dominated a cold
-`inferstack preview`. For the two images this project uses, the URI is read straight from the SDK's own
+`inferstack preview`. For the images this project uses, the URI is read straight from the SDK's own
 JSON tables (`sagemaker/core/image_uri_config/<framework>.json`, located without importing the package)
 with the rules of `sagemaker.core.image_uris.retrieve` (sagemaker-core 2.27.0, read 2026-12-02):
 registry account per region from `versions[<v>].registries`, host `<account>.dkr.ecr.<region>.amazonaws.com`
 in the commercial partition, Triton tag `<tag_prefix>` on GPU families (`g*`, `p*`) and `<tag_prefix>-cpu`
-otherwise, the model-monitor analyzer untagged. Anything outside that (other partitions, Inferentia or
+otherwise, the LMI (DJL-Serving) image tag `<tag_prefix>` (`djl-lmi.json`, GPU only), the model-monitor analyzer
+untagged. Anything outside that (other partitions, Inferentia or
 Trainium, a version or region the table lacks) falls back to `image_uris.retrieve` itself;
 tests/test_serving_images.py checks the fast path against it for every region in the table.
 """
 
 import importlib.util
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,52 @@ def sagemaker_triton_image(region: str, version: str, instance_type: str) -> str
             instance_type=instance_type,
             image_scope="inference",
         )
+    )
+
+
+LMI_VERSION = "0.38.0"
+"""SageMaker Large Model Inference container (DJL-Serving with the vLLM engine) pinned for `sagemaker-llm`:
+the newest entry of sagemaker-core 2.27.0's `image_uri_config/djl-lmi.json` (read 2026-12-02; alias `latest` ->
+0.38.0, tag `0.38.0-lmi29.0.0-cu130`, repository `djl-inference`, the same registry account as Triton in every
+region). deepjavalibrary/djl-serving `serving/docs/lmi/release_notes.md` (snapshot 2026-06-24) lists the earlier
+0.36.0 images (LMI V18-V20, vLLM 0.14-0.15); the SDK table is the newer source."""
+
+LMI_CUDA_AMI: tuple[tuple[tuple[int, int], str], ...] = (
+    ((12, 2), "al2-ami-sagemaker-inference-gpu-2"),
+    ((12, 4), "al2-ami-sagemaker-inference-gpu-3-1"),
+    ((13, 0), "al2023-ami-sagemaker-inference-gpu-4-1"),
+)
+"""CUDA version of each SageMaker inference AMI (`ProductionVariant.InferenceAmiVersion`, botocore 1.44.5 service
+model documentation, read 2026-12-02: gpu-2 driver 535 / CUDA 12.2, gpu-3-1 driver 550 / CUDA 12.4, gpu-4-1
+driver 580 / CUDA 13.0). The default host AMI of g5/g6/g6e is older (SageMaker Developer Guide,
+inference-gpu-drivers.html: driver 470 / CUDA 11.4 on g5, 535 / 12.2 on g6), too old for a `cu130` image."""
+
+
+@cache
+def sagemaker_lmi_image(region: str, version: str = LMI_VERSION) -> str:
+    """The SageMaker LMI (DJL-Serving + vLLM) GPU image of the region/version."""
+    fast = _fast_registry("djl-lmi", version, region)
+    if fast is not None and fast[1].get("tag_prefix"):
+        repo, entry = fast
+        return f"{repo}:{entry['tag_prefix']}"
+    from sagemaker.core import image_uris
+
+    return str(image_uris.retrieve(framework="djl-lmi", region=region, version=version, image_scope="inference"))
+
+
+def inference_ami_for(image_uri: str) -> str | None:
+    """The oldest SageMaker inference AMI whose CUDA runs the image's `cuXYZ` tag (e.g. `cu130` -> CUDA 13.0);
+    None when the tag names no CUDA version."""
+    found = re.search(r"-cu(\d{2})(\d)\b", image_uri.rsplit(":", 1)[-1])
+    if found is None:
+        return None
+    need = (int(found.group(1)), int(found.group(2)))
+    for cuda, ami in LMI_CUDA_AMI:
+        if cuda >= need:
+            return ami
+    raise ValueError(
+        f"image {image_uri} needs CUDA {need[0]}.{need[1]} but the newest SageMaker inference AMI offers "
+        f"{LMI_CUDA_AMI[-1][0][0]}.{LMI_CUDA_AMI[-1][0][1]}; pin an older LMI version"
     )
 
 

@@ -27,7 +27,7 @@ class DashboardDeployment(TypedDict):
 
     model: str
     region: str
-    target: Literal["sagemaker", "sagemaker-async", "triton-eks", "vllm-eks"]
+    target: Literal["sagemaker", "sagemaker-async", "sagemaker-llm", "triton-eks", "vllm-eks"]
     endpoint_name: NotRequired[pulumi.Input[str]]
     """SageMaker targets: the endpoint name."""
     variant_name: NotRequired[str]
@@ -82,7 +82,7 @@ def dashboard_body(deployments: Sequence[Mapping[str, Any]], health_checks: Mapp
     for d in deployments:
         model, region, target = d["model"], d["region"], d["target"]
         label = f"{model} ({region})"
-        if target in ("sagemaker", "sagemaker-async"):
+        if target in ("sagemaker", "sagemaker-async", "sagemaker-llm"):
             dims = {"EndpointName": d["endpoint_name"], "VariantName": d.get("variant_name", "AllTraffic")}
             widgets += [
                 _widget(
@@ -118,6 +118,17 @@ def dashboard_body(deployments: Sequence[Mapping[str, Any]], health_checks: Mapp
                     stat="Average",
                 ),
             ]
+            # ConcurrentRequestsPerModel (AWS/SageMaker, EndpointName + VariantName, high resolution): what
+            # SageMakerLlm scales on (SageMaker Developer Guide, monitoring-cloudwatch.html, read 2026-12-02).
+            if target == "sagemaker-llm":
+                widgets.append(
+                    _widget(
+                        f"{label} concurrent requests per model",
+                        region,
+                        [_metric("AWS/SageMaker", "ConcurrentRequestsPerModel", dims, stat="Maximum")],
+                        stat="Maximum",
+                    )
+                )
             if target == "sagemaker-async":
                 widgets.append(
                     _widget(
@@ -209,6 +220,7 @@ class Dashboard(pulumi.ComponentResource):
         required = {
             "sagemaker": "endpoint_name",
             "sagemaker-async": "endpoint_name",
+            "sagemaker-llm": "endpoint_name",
             "triton-eks": "cluster_name",
             "vllm-eks": "cluster_name",
         }
@@ -216,7 +228,7 @@ class Dashboard(pulumi.ComponentResource):
             if d["target"] not in required:
                 raise ValueError(
                     f"Dashboard {name!r}: deployments[{i}].target={d['target']!r} is unknown; "
-                    "use sagemaker, sagemaker-async, triton-eks or vllm-eks"
+                    "use sagemaker, sagemaker-async, sagemaker-llm, triton-eks or vllm-eks"
                 )
             field = required[d["target"]]
             if field not in d:

@@ -13,65 +13,46 @@ Children (all inherit the caller's AWS provider):
 - data-quality drift monitoring (`DataQualityJobDefinition` + hourly `MonitoringSchedule`) when capturing.
 """
 
-import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, NotRequired
 
 import pulumi
 import pulumi_aws as aws
 
 from inferstack.artifacts import artifact_key, artifact_prefix
-from inferstack.catalog import SAGEMAKER_TYPES, known_sagemaker_types
+from inferstack.components import _sagemaker_hosting as hosting
 from inferstack.components import _serving_iam as iam
+from inferstack.components._sagemaker_hosting import (  # re-exported: callers import them from here
+    ENDPOINT_NAME_RE,
+    SAGEMAKER_VPC_SERVICES,
+    SCALABLE_DIMENSION,
+    TRAFFIC_TYPES,
+    VARIANT,
+)
+from inferstack.components._sagemaker_hosting import s3_arn as _s3_arn
 from inferstack.components._serving_images import ecr_repository_arn, model_monitor_image, sagemaker_triton_image
 
-VARIANT = "AllTraffic"
-SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-TRAFFIC_TYPES = {"all_at_once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}
-SAGEMAKER_VPC_SERVICES: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "monitoring", "kms")
-"""AWS APIs a SageMaker model or processing job in VPC mode reaches besides S3 (image pull, logs, metrics, the
-environment key)."""
+__all__ = [
+    "ENDPOINT_NAME_RE",
+    "SAGEMAKER_VPC_SERVICES",
+    "SCALABLE_DIMENSION",
+    "TRAFFIC_TYPES",
+    "VARIANT",
+    "SageMakerEndpoint",
+    "SageMakerEndpointArgs",
+]
 
 
-class SageMakerEndpointArgs(TypedDict):
+class SageMakerEndpointArgs(hosting.HostingArgs):
+    """Triton on SageMaker; the shared keys are `HostingArgs`' (components/_sagemaker_hosting.py)."""
+
     model_name: str
     """Triton model name (`SAGEMAKER_TRITON_DEFAULT_MODEL_NAME`) and artifact prefix `models/<model>/`."""
     model_version: int
     """Version whose archive `models/<model>/<version>/model.tar.gz` the endpoint serves."""
-    instance_type: str
-    """An `ml.*` type from the instance catalog (`inferstack.catalog`)."""
-    region: str
-    """Region of the endpoint (image and ARNs)."""
-    bucket_name: pulumi.Input[str]
-    """Model artifact bucket of the region (also receives data capture, async results and monitor reports)."""
-    bucket_arn: pulumi.Input[str]
-    """ARN of that bucket."""
-    kms_key_arn: pulumi.Input[str]
-    """Environment key: endpoint storage, data capture, async outputs, monitor outputs, SNS topics."""
-    vpc_id: pulumi.Input[str]
-    """VPC of the model's network interfaces."""
-    vpc_cidr: str
-    """VPC CIDR (egress of the model's security group to the interface endpoints)."""
-    s3_prefix_list_id: pulumi.Input[str]
-    """Managed prefix list of the VPC's S3 gateway endpoint (`Network.s3_prefix_list_id`): S3 is reached at S3's
-    public ranges through the gateway route, never at the VPC CIDR, so the security group must allow it."""
-    interface_endpoint_services: NotRequired[Sequence[str]]
-    """Services with an interface endpoint in the VPC (`Network.interface_endpoint_services`), reached at the VPC
-    CIDR. Default: none, so ECR, CloudWatch Logs/metrics and KMS are reached through the NAT gateway (HTTPS to
-    0.0.0.0/0)."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets for the model's interfaces."""
-    alarm_topic_arn: pulumi.Input[str]
-    """SNS topic every alarm notifies."""
     latency_slo_ms: NotRequired[float | None]
     """p99 ModelLatency objective in ms; required (the latency alarm and rollback need it)."""
-    endpoint_name: NotRequired[str]
-    """Default: the component name. Fixed so the alarms (and their rollback wiring) can name it."""
     min_instances: NotRequired[int]
     """Default: 1 (0 allowed only for asynchronous endpoints)."""
-    max_instances: NotRequired[int]
-    """Default: 2. Autoscaling maximum (>= min_instances)."""
     asynchronous: NotRequired[bool]
     """Default: False. Asynchronous inference (results in S3, SNS notifications, scale to zero)."""
     async_input_path: NotRequired[pulumi.Input[str] | None]
@@ -86,44 +67,18 @@ class SageMakerEndpointArgs(TypedDict):
     """Default: "24.09". SageMaker Triton container version."""
     image_uri: NotRequired[str | None]
     """Default: resolved offline with `sagemaker.core.image_uris` for region, version and instance type."""
-    rollout_strategy: NotRequired[Literal["all_at_once", "canary", "linear"]]
-    """Default: "all_at_once". Blue/green traffic shifting mode."""
-    canary_percent: NotRequired[int]
-    """Default: 10. Canary capacity percent (1-50)."""
-    linear_step_percent: NotRequired[int]
-    """Default: 20. Linear step capacity percent (10-50)."""
-    wait_minutes: NotRequired[int]
-    """Default: 10. Bake time between shifts (0-60)."""
-    termination_wait_minutes: NotRequired[int]
-    """Default: 5. How long the blue fleet lingers after the shift (0-60)."""
     invocations_per_instance: NotRequired[int]
     """Default: 70. Target tracking value of `SageMakerVariantInvocationsPerInstance` (per minute)."""
     backlog_per_instance: NotRequired[float]
     """Default: 5. Async target of `ApproximateBacklogSizePerInstance`."""
-    off_hours_schedule: NotRequired[bool]
-    """Default: False. Cap capacity at min_instances 20:00-07:00 UTC on weekdays (dev)."""
     data_capture: NotRequired[bool]
     """Default: False. Capture requests/responses (KMS); with `baseline_s3_prefix`, also run hourly data-quality
     drift monitoring against that baseline."""
-    capture_sampling_percent: NotRequired[int]
-    """Default: 10. Percent of requests captured (1-100)."""
     baseline_s3_prefix: NotRequired[pulumi.Input[str] | None]
     """Default: None (no drift schedule). s3:// prefix holding `statistics.json` and `constraints.json` of the drift
     baseline (written by `inferstack package publish`)."""
-    model_download_timeout_seconds: NotRequired[int]
-    """Default: 600. `ModelDataDownloadTimeoutInSeconds` (60-3600); the stack derives it from the archive size
-    (`inferstack.coldstart.sagemaker_timeouts`)."""
-    container_startup_timeout_seconds: NotRequired[int]
-    """Default: 600. `ContainerStartupHealthCheckTimeoutInSeconds` (60-3600), derived like the download timeout."""
     volume_size_gib: NotRequired[int | None]
     """Default: None (instance-store types such as g4dn/g5/g6 reject a volume size)."""
-    tags: NotRequired[Mapping[str, str]]
-    """Added to every child that takes tags."""
-
-
-def _s3_arn(uri: pulumi.Input[str]) -> pulumi.Output[str]:
-    """`s3://bucket/prefix` -> `arn:aws:s3:::bucket/prefix/*`."""
-    return pulumi.Output.from_input(uri).apply(lambda u: f"arn:aws:s3:::{u.removeprefix('s3://').rstrip('/')}/*")
 
 
 class SageMakerEndpoint(pulumi.ComponentResource):
@@ -146,47 +101,14 @@ class SageMakerEndpoint(pulumi.ComponentResource):
         model = args["model_name"]
         region = args["region"]
         instance_type = args["instance_type"]
-        endpoint_name = args.get("endpoint_name") or name
         asynchronous = args.get("asynchronous", False)
-        min_instances = args.get("min_instances", 1)
-        max_instances = args.get("max_instances", 2)
-        strategy = args.get("rollout_strategy", "all_at_once")
-        canary_percent = args.get("canary_percent", 10)
-        linear_step = args.get("linear_step_percent", 20)
-        wait_minutes = args.get("wait_minutes", 10)
-        termination_wait = args.get("termination_wait_minutes", 5)
-        capture = args.get("data_capture", False)
-        sampling = args.get("capture_sampling_percent", 10)
+        cfg = hosting.settings(
+            where, name, args, min_instances=args.get("min_instances", 1), capture=args.get("data_capture", False)
+        )
+        endpoint_name, min_instances, max_instances = cfg.endpoint_name, cfg.min_instances, cfg.max_instances
+        capture, sampling, tags = cfg.capture, cfg.sampling, cfg.tags
         slo_ms = args.get("latency_slo_ms")
         output_path = args.get("async_output_path")
-        tags = dict(args.get("tags") or {})
-
-        if instance_type not in known_sagemaker_types():
-            raise ValueError(
-                f"{where}: instance_type {instance_type!r} is not in the instance catalog; use one of "
-                + ", ".join(sorted(known_sagemaker_types()))
-            )
-        if not ENDPOINT_NAME_RE.match(endpoint_name):
-            raise ValueError(
-                f"{where}: endpoint_name {endpoint_name!r} is not a SageMaker endpoint name; use 1-63 letters, "
-                "digits and hyphens, starting and ending with a letter or digit"
-            )
-        if strategy not in TRAFFIC_TYPES:
-            raise ValueError(
-                f"{where}: rollout_strategy {strategy!r} is not supported; use one of all_at_once, canary, linear"
-            )
-        if not 1 <= canary_percent <= 50:
-            raise ValueError(
-                f"{where}: canary_percent={canary_percent} must be between 1 and 50; lower it (the canary fleet "
-                "may take at most half the capacity)"
-            )
-        if not 10 <= linear_step <= 50:
-            raise ValueError(f"{where}: linear_step_percent={linear_step} must be between 10 and 50; use e.g. 20")
-        if min_instances > max_instances:
-            raise ValueError(
-                f"{where}: min_instances={min_instances} exceeds max_instances={max_instances}; "
-                "raise max_instances or lower min_instances"
-            )
         if min_instances < (0 if asynchronous else 1):
             raise ValueError(
                 f"{where}: min_instances={min_instances} for a real-time endpoint; use >= 1 "
@@ -202,11 +124,8 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 f"{where}: latency_slo_ms={slo_ms!r} but the ModelLatency alarm and auto-rollback need a p99 "
                 "objective; set it from the model package's latency_slo.p99_ms"
             )
-        if not 1 <= sampling <= 100:
-            raise ValueError(f"{where}: capture_sampling_percent={sampling} must be between 1 and 100")
 
         child = pulumi.ResourceOptions(parent=self)
-        spec = SAGEMAKER_TYPES[instance_type]
         image = args.get("image_uri") or sagemaker_triton_image(
             region, args.get("triton_version", "24.09"), instance_type
         )
@@ -244,53 +163,22 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 "Action": ["s3:GetObject"],
                 "Resource": [pulumi.Output.concat(bucket_arn, f"/{prefix}*")],
             },
-            {
-                "Sid": "UseEnvironmentKey",
-                "Effect": "Allow",
+            *hosting.hosting_statements(
+                region=region,
+                account=account,
+                endpoint_name=endpoint_name,
+                key_arn=key_arn,
                 # GenerateDataKey only when the endpoint writes encrypted objects (data capture, async results).
-                "Action": [
+                key_actions=[
                     "kms:Decrypt",
                     *(["kms:GenerateDataKey"] if capture or asynchronous else []),
                     "kms:DescribeKey",
                 ],
-                "Resource": [key_arn],
-            },
-            *iam.ecr_pull("PullServingImage", ecr_repository_arn(image)),
-            {
-                "Sid": "OwnLogs",
-                "Effect": "Allow",
-                "Action": [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                "Resource": [
-                    pulumi.Output.concat(
-                        f"arn:aws:logs:{region}:", account, f":log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
-                    ),
-                    pulumi.Output.concat(
-                        f"arn:aws:logs:{region}:", account, f":log-group:/aws/sagemaker/Endpoints/{endpoint_name}:*"
-                    ),
-                ],
-            },
-            iam.statement(
-                "OwnMetrics",
-                ["cloudwatch:PutMetricData"],
-                ["*"],
-                {"StringEquals": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints", "AWS/SageMaker"]}},
+                image=image,
             ),
-            iam.vpc_interfaces(),
         ]
         if capture:
-            statements.append(
-                {
-                    "Sid": "WriteDataCapture",
-                    "Effect": "Allow",
-                    "Action": ["s3:PutObject"],
-                    "Resource": [pulumi.Output.concat(bucket_arn, f"/data-capture/{model}/*")],
-                }
-            )
+            statements.append(hosting.capture_statement(bucket_arn, model))
         if asynchronous and output_path and failure_path is not None and success_topic and error_topic:
             statements.append(
                 {
@@ -318,59 +206,16 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                         "Resource": [_s3_arn(input_path)],
                     }
                 )
-        role = aws.iam.Role(
-            f"{name}-exec",
-            assume_role_policy=iam.service_trust("sagemaker.amazonaws.com", account),
-            description=f"SageMaker endpoint {endpoint_name}: model {model} artifacts, key, image, own logs",
-            tags=tags,
-            opts=child,
+        role, role_policy = hosting.execution_role(
+            name,
+            f"SageMaker endpoint {endpoint_name}: model {model} artifacts, key, image, own logs",
+            statements,
+            account,
+            tags,
+            child,
         )
-        role_policy = aws.iam.RolePolicy(f"{name}-exec-policy", role=role.id, policy=iam.policy(statements), opts=child)
         self.execution_role_arn = role.arn
-
-        # Egress of the model's (and the monitoring job's) ENIs in VPC mode, all HTTPS (SageMaker Developer Guide,
-        # host-vpc.html and process-vpc.html, read 2026-12-02: an S3 VPC endpoint for artifacts and capture, and
-        # ECR, CloudWatch and KMS through interface endpoints or a NAT gateway). S3 behind a gateway endpoint is
-        # reached at the S3 prefix list, not at the VPC CIDR (issue 12, defect 5).
-        in_vpc = set(args.get("interface_endpoint_services", ()))
-        via_nat = [svc for svc in SAGEMAKER_VPC_SERVICES if svc not in in_vpc]
-        egress: list[dict[str, Any]] = [
-            {
-                "description": "HTTPS to S3 through the gateway endpoint",
-                "protocol": "tcp",
-                "from_port": 443,
-                "to_port": 443,
-                "prefix_list_ids": [args["s3_prefix_list_id"]],
-            }
-        ]
-        if in_vpc:
-            egress.append(
-                {
-                    "description": "HTTPS to interface endpoints in the VPC",
-                    "protocol": "tcp",
-                    "from_port": 443,
-                    "to_port": 443,
-                    "cidr_blocks": [args["vpc_cidr"]],
-                }
-            )
-        if via_nat:
-            egress.append(
-                {
-                    "description": f"HTTPS through the NAT gateway to {', '.join(via_nat)} (no interface endpoint)",
-                    "protocol": "tcp",
-                    "from_port": 443,
-                    "to_port": 443,
-                    "cidr_blocks": ["0.0.0.0/0"],
-                }
-            )
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            description=f"SageMaker model {model}: no inbound, HTTPS to S3 and the AWS APIs it needs",
-            vpc_id=args["vpc_id"],
-            egress=egress,
-            tags={**tags, "Name": f"{name}-sagemaker"},
-            opts=child,
-        )
+        sg = hosting.model_security_group(name, model, args, tags, child)
 
         # -- model, endpoint configuration ------------------------------------------------------------------
         sm_model = aws.sagemaker.Model(
@@ -392,38 +237,12 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags={**tags, "model-version": str(args["model_version"])},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        download_timeout = args.get("model_download_timeout_seconds", 600)
-        startup_timeout = args.get("container_startup_timeout_seconds", 600)
-        # Allowed range: botocore 1.44.5 sagemaker service model, ProductionVariant shapes (min 60, max 3600).
-        for field_name, seconds in (
-            ("model_download_timeout_seconds", download_timeout),
-            ("container_startup_timeout_seconds", startup_timeout),
-        ):
-            if not 60 <= seconds <= 3600:
-                raise ValueError(
-                    f"SageMakerEndpoint {name!r}: {field_name}={seconds} is outside SageMaker's 60-3600 s; "
-                    "use a value in that range (a model that needs more cannot be served by a SageMaker endpoint)"
-                )
-        variant: dict[str, Any] = {
-            "variant_name": VARIANT,
-            "model_name": sm_model.name,
-            "instance_type": instance_type,
-            "initial_instance_count": max(min_instances, 1),
-            "model_data_download_timeout_in_seconds": download_timeout,
-            "container_startup_health_check_timeout_in_seconds": startup_timeout,
-        }
+        variant: dict[str, Any] = {}
         if args.get("volume_size_gib"):
             variant["volume_size_in_gb"] = args.get("volume_size_gib")
-        config_args: dict[str, Any] = {"production_variants": [variant], "kms_key_arn": key_arn}
+        config_args: dict[str, Any] = {}
         if capture:
-            config_args["data_capture_config"] = {
-                "enable_capture": True,
-                "initial_sampling_percentage": sampling,
-                "destination_s3_uri": capture_uri,
-                "kms_key_id": key_arn,
-                "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
-                "capture_content_type_header": {"json_content_types": ["application/json"]},
-            }
+            config_args["data_capture_config"] = hosting.data_capture_config(sampling, capture_uri, key_arn)
         if asynchronous and success_topic is not None and error_topic is not None:
             config_args["async_inference_config"] = {
                 "client_config": {
@@ -440,114 +259,27 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     },
                 },
             }
-        # No explicit name: every change creates a new, uniquely named configuration before the old one goes.
-        endpoint_config = aws.sagemaker.EndpointConfiguration(f"{name}-config", **config_args, tags=tags, opts=child)
-
-        # -- alarms -----------------------------------------------------------------------------------------
-        dims = {"EndpointName": endpoint_name, "VariantName": VARIANT}
-        topic = args["alarm_topic_arn"]
-
-        def alarm(role_name: str, description: str, **kw: Any) -> aws.cloudwatch.MetricAlarm:
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-{role_name}",
-                alarm_description=f"{endpoint_name}: {description}",
-                alarm_actions=[topic],
-                ok_actions=[topic],
-                tags=tags,
-                opts=child,
-                **kw,
-            )
-
-        errors = alarm(
-            "5xx",
-            "model returns 5XX errors",
-            namespace="AWS/SageMaker",
-            metric_name="Invocation5XXErrors",
-            dimensions=dims,
-            statistic="Sum",
-            period=60,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-        )
-        latency = alarm(
-            "latency-p99",
-            f"p99 ModelLatency above the {slo_ms:g} ms SLO",
-            namespace="AWS/SageMaker",
-            metric_name="ModelLatency",
-            dimensions=dims,
-            extended_statistic="p99",
-            period=60,
-            evaluation_periods=3,
-            datapoints_to_alarm=3,
-            threshold=int(slo_ms * 1000),  # ModelLatency is reported in microseconds
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-        )
-        rollback = [errors, latency]
-        utilization = [("cpu-utilization", "CPUUtilization", spec.vcpu)]
-        if spec.accelerator == "nvidia":
-            utilization += [
-                ("gpu-utilization", "GPUUtilization", spec.gpus),
-                ("gpu-memory-utilization", "GPUMemoryUtilization", spec.gpus),
-            ]
-        for role_name, metric, units in utilization:
-            created = alarm(
-                role_name,
-                f"{metric} above 90% of {units} unit(s) for 15 minutes",
-                namespace="/aws/sagemaker/Endpoints",
-                metric_name=metric,
-                dimensions=dims,
-                statistic="Average",
-                period=300,
-                evaluation_periods=3,
-                threshold=90 * units,  # SageMaker reports 0-100 per CPU/GPU
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-            )
-            if metric == "GPUMemoryUtilization":
-                rollback.append(created)
-
-        # -- endpoint with blue/green guardrails ------------------------------------------------------------
-        routing: dict[str, Any] = {"type": TRAFFIC_TYPES[strategy], "wait_interval_in_seconds": wait_minutes * 60}
-        if strategy == "canary":
-            routing["canary_size"] = {"type": "CAPACITY_PERCENT", "value": canary_percent}
-        elif strategy == "linear":
-            routing["linear_step_size"] = {"type": "CAPACITY_PERCENT", "value": linear_step}
-        endpoint = aws.sagemaker.Endpoint(
-            f"{name}-endpoint",
-            name=endpoint_name,
-            endpoint_config_name=endpoint_config.name,
-            deployment_config={
-                "blue_green_update_policy": {
-                    "traffic_routing_configuration": routing,
-                    "termination_wait_in_seconds": termination_wait * 60,
-                },
-                "auto_rollback_configuration": {"alarms": [{"alarm_name": a.name} for a in rollback]},
-            },
-            tags=tags,
+        guarded = hosting.guarded_endpoint(
+            name,
+            cfg,
+            instance_type=instance_type,
+            model_name=sm_model.name,
+            key_arn=key_arn,
+            alarm_topic_arn=args["alarm_topic_arn"],
+            latency_threshold_ms=slo_ms,
+            latency_description=f"p99 ModelLatency above the {slo_ms:g} ms SLO",
+            variant_extra=variant,
+            config_extra=config_args,
             opts=child,
+        )
+        endpoint, errors, rollback, scaling_ids = (
+            guarded.endpoint,
+            guarded.errors,
+            guarded.rollback,
+            guarded.scaling_ids,
         )
 
         # -- autoscaling ------------------------------------------------------------------------------------
-        resource_id = endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{VARIANT}")
-        target = aws.appautoscaling.Target(
-            f"{name}-scaling-target",
-            service_namespace="sagemaker",
-            scalable_dimension=SCALABLE_DIMENSION,
-            resource_id=resource_id,
-            min_capacity=min_instances,
-            max_capacity=max_instances,
-            tags=tags,
-            opts=child,
-        )
-        scaling_ids = {
-            "service_namespace": target.service_namespace,
-            "scalable_dimension": target.scalable_dimension,
-            "resource_id": target.resource_id,
-        }
         if asynchronous:
             aws.appautoscaling.Policy(
                 f"{name}-backlog-tracking",
@@ -611,18 +343,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 opts=child,
             )
         if args.get("off_hours_schedule", False):
-            for role_name, cron, low, high in (
-                ("off-hours", "cron(0 20 ? * MON-FRI *)", min_instances, min_instances),
-                ("business-hours", "cron(0 7 ? * MON-FRI *)", min_instances, max_instances),
-            ):
-                aws.appautoscaling.ScheduledAction(
-                    f"{name}-{role_name}",
-                    **scaling_ids,
-                    schedule=cron,
-                    timezone="UTC",
-                    scalable_target_action={"min_capacity": low, "max_capacity": high},
-                    opts=child,
-                )
+            hosting.off_hours_schedule(
+                name, scaling_ids, min_instances=min_instances, max_instances=max_instances, opts=child
+            )
 
         # -- drift: data-quality monitoring on captured traffic -----------------------------------------------
         # Only with a baseline: `inferstack package publish` writes statistics.json / constraints.json under

@@ -190,7 +190,7 @@ def validate() -> None:
 
     errors += llm_checks.package_problems(project, sorted(set(packages) - set(triton)))
     for name in sorted(envs):  # model sizes SageMaker's timeouts or the GPU nodes' disks cannot hold
-        errors += deployment_problems(project.root, envs[name], triton)
+        errors += deployment_problems(project.root, envs[name], packages)  # sagemaker-llm: weights vs timeouts
         errors += llm_checks.deployment_problems(project, envs[name])  # the GPU memory planner
     if errors:
         for message in errors:

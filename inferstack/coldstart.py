@@ -188,7 +188,9 @@ SAGEMAKER_TIMEOUT_FLOOR_SECONDS = 600
 timeouts, shared/reference/serving_anchors.md): small models keep today's margin, large ones get more."""
 
 
-def sagemaker_timeouts(budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT_FLOOR_SECONDS) -> tuple[int, int]:
+def sagemaker_timeouts(
+    budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT_FLOOR_SECONDS, *, eks_target: str = "triton-eks"
+) -> tuple[int, int]:
     """(ModelDataDownloadTimeoutInSeconds, ContainerStartupHealthCheckTimeoutInSeconds) for a SageMaker variant.
 
     SageMaker downloads and extracts the archive before the container starts (download phase), then the
@@ -209,17 +211,19 @@ def sagemaker_timeouts(budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT
         if value > high:
             raise ColdStartError(
                 f"{what} would need {value}s ({budget.text()}) but SageMaker allows at most {high}s; "
-                "make the artifact smaller (quantize, shard), or serve it on triton-eks"
+                f"make the artifact smaller (quantize, shard), or serve it on {eks_target}"
             )
     return min(download, high), min(startup, high)
 
 
-def sagemaker_text(budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT_FLOOR_SECONDS) -> str:
-    """The arithmetic behind `sagemaker_timeouts`, one line."""
+def sagemaker_text(
+    budget: ColdStart, floor_seconds: int = SAGEMAKER_TIMEOUT_FLOOR_SECONDS, *, what: str = "archive"
+) -> str:
+    """The arithmetic behind `sagemaker_timeouts`, one line (`what`: the archive, or an LLM's weights)."""
     download, startup = sagemaker_timeouts(budget, floor_seconds)
     size = f"{budget.download_bytes / GIB:.2f} GiB" if budget.download_bytes >= GIB else f"{budget.download_bytes:,} B"
     return (
-        f"{size} archive: download {budget.download_seconds:.1f}s x {budget.safety_factor:g} -> "
+        f"{size} {what}: download {budget.download_seconds:.1f}s x {budget.safety_factor:g} -> "
         f"ModelDataDownloadTimeoutInSeconds {download}; load {budget.load_seconds:.1f}s + engine start "
         f"{budget.engine_start_seconds:g}s x {budget.safety_factor:g} -> ContainerStartupHealthCheckTimeoutInSeconds "
         f"{startup} (each at least {floor_seconds}s, at most {SAGEMAKER_TIMEOUT_RANGE[1]}s)"

@@ -13,10 +13,32 @@ from inferstack import coldstart
 from inferstack.artifacts import sagemaker_archive_bytes, triton_repository_bytes
 from inferstack.catalog import EC2_TYPES
 from inferstack.config.environment import Deployment, Environment
+from inferstack.config.llm_package import LlmPackage
 from inferstack.config.model_package import ModelPackage
 
 KUBELET_EVICTION_FREE = 0.10
 """kubelet's default hard eviction threshold `nodefs.available<10%` (Kubernetes "Node-pressure Eviction")."""
+
+
+# -- sagemaker-llm (issue 16) ------------------------------------------------------------------------------
+
+LMI_ENGINE_START_SECONDS = 120.0
+"""LMI (DJL-Serving) process start plus the vLLM engine after the weights are read: memory profiling, KV-cache
+allocation, CUDA graph capture. An allowance like TRITON_ENGINE_START_SECONDS, not a measurement; the safety
+factor covers the rest, and a GPU run replaces it with the container's startup log."""
+
+
+def llm_sagemaker_budget(root: Path, package: LlmPackage, d: Deployment) -> coldstart.ColdStart:
+    """The cold start of a `sagemaker-llm` variant. SageMaker copies the weights prefix (`ModelDataSource`,
+    uncompressed) to the instance before the container starts: the download phase, at one S3 GET stream
+    (AWS documents no throughput for it; one stream is the conservative figure Triton's path uses, and a
+    too-long timeout only delays a failure while a too-short one kills a healthy start). Then LMI reads
+    the weights from local disk and starts vLLM: the container-startup phase."""
+    weights = package.weight_bytes(root / "model_packages" / d.model)
+    return coldstart.cold_start(download_bytes=weights, engine_start_seconds=LMI_ENGINE_START_SECONDS)
+
+
+# -- end sagemaker-llm
 
 
 def download_bytes(root: Path, package: ModelPackage, d: Deployment) -> int:
@@ -29,8 +51,12 @@ def download_bytes(root: Path, package: ModelPackage, d: Deployment) -> int:
     return sagemaker_archive_bytes(model_dir, d.version)
 
 
-def budget(root: Path, package: ModelPackage, d: Deployment) -> coldstart.ColdStart:
+def budget(root: Path, package: ModelPackage | LlmPackage, d: Deployment) -> coldstart.ColdStart:
     """The cold-start budget of one deployment (same in every region)."""
+    if isinstance(package, LlmPackage):
+        if d.target != "sagemaker-llm":
+            raise ValueError(f"deployment {d.model}: no cold-start budget here for target {d.target}")
+        return llm_sagemaker_budget(root, package, d)
     image = coldstart.TRITON_IMAGE_BYTES if d.target == "triton-eks" else 0
     return coldstart.cold_start(download_bytes=download_bytes(root, package, d), image_bytes=image)
 
@@ -57,15 +83,22 @@ def node_disk_problem(group_name: str, disk_gib: int, scratch_gib: int, pods: in
     )
 
 
-def deployment_problems(root: Path, env: Environment, packages: dict[str, ModelPackage]) -> list[str]:
+def deployment_problems(
+    root: Path, env: Environment, packages: dict[str, ModelPackage] | dict[str, ModelPackage | LlmPackage]
+) -> list[str]:
     """What cannot work because of a model's size, one message per deployment (empty when all fit)."""
     problems = []
     for i, d in enumerate(env.deployments):
         package = packages.get(d.model)
-        if package is None:
+        if package is None or (isinstance(package, LlmPackage) and d.target != "sagemaker-llm"):
             continue
         where = f"environments/{env.name}.yaml ==> at deployments[{i}] ({d.model})\n  ==> "
-        b = budget(root, package, d)
+        try:
+            b = budget(root, package, d)
+        except ValueError:
+            if isinstance(package, LlmPackage):
+                continue  # weights that cannot be sized: the GPU memory planner reports them (inferstack.llm.checks)
+            raise
         if d.target == "triton-eks" and d.gpu_node_group is not None:
             group = next((g for g in env.cluster.gpu_node_groups if g.name == d.gpu_node_group), None)
             if group is None:
@@ -77,7 +110,9 @@ def deployment_problems(root: Path, env: Environment, packages: dict[str, ModelP
                 problems.append(where + problem)
         elif d.target != "triton-eks":
             try:
-                coldstart.sagemaker_timeouts(b)
+                coldstart.sagemaker_timeouts(
+                    b, eks_target="vllm-eks" if isinstance(package, LlmPackage) else "triton-eks"
+                )
             except coldstart.ColdStartError as exc:
                 problems.append(f"{where}deployment {d.model}: {exc}")
     return problems

@@ -303,11 +303,30 @@ def sagemaker_hosting(
     async_output_prefixes: Sequence[str] = (),
     async_input_prefix: str | None = None,
     topic_arns: Sequence[str] = (),
+    model_data_prefix: tuple[str, str] | None = None,
 ) -> Contract:
+    """`model_data_key`: the archive (`ModelDataUrl`) the variant downloads; or, with `model_data_prefix`
+    (bucket, prefix) of an uncompressed `ModelDataSource` (S3Prefix), the listing of that prefix and one of its
+    objects (`model_data_key` is then the object's key under the prefix's bucket)."""
     bucket_arn = f"arn:aws:s3:::{bucket}"
     group = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
+    data_bucket_arn = f"arn:aws:s3:::{model_data_prefix[0]}" if model_data_prefix else bucket_arn
+    listing = (
+        [
+            Call(
+                "s3:ListObjectsV2",
+                "s3:ListBucket",
+                data_bucket_arn,
+                {"s3:prefix": model_data_prefix[1]},
+                "SageMaker Developer Guide, large-model-inference-uncompressed.html (every object under the prefix)",
+            )
+        ]
+        if model_data_prefix
+        else []
+    )
     calls = [
-        Call("s3:GetObject", "s3:GetObject", f"{bucket_arn}/{model_data_key}", {}, SAGEMAKER_ROLE_SOURCE),
+        *listing,
+        Call("s3:GetObject", "s3:GetObject", f"{data_bucket_arn}/{model_data_key}", {}, SAGEMAKER_ROLE_SOURCE),
         Call("kms:Decrypt", "kms:Decrypt", key_arn, {"kms:ViaService": f"s3.{region}.amazonaws.com"}, SSE_KMS_SOURCE),
         *_ecr_pull(image_repository_arn),
         Call("logs:CreateLogStream", "logs:CreateLogStream", f"{group}:log-stream:AllTraffic/i-0", {}, ""),

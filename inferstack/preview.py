@@ -95,9 +95,13 @@ def run_preview(
 
 def _require_valid_packages(project: Project, names: list[str]) -> None:
     """The deployed packages pass the checks of `package validate` (without the ONNX run), or InputError."""
+    from inferstack.config.llm_package import LlmPackage
+    from inferstack.config.loader import load_package
+    from inferstack.llm import checks as llm_checks
     from inferstack.packages.validate import package_problems
 
-    problems = package_problems(project, names)
+    llm = [n for n in names if isinstance(load_package(project, n), LlmPackage)]  # kind: llm, own checks
+    problems = package_problems(project, [n for n in names if n not in llm]) + llm_checks.package_problems(project, llm)
     if problems:
         raise InputError("\n".join(problems))
 
@@ -185,6 +189,9 @@ def _cold_start_lines(result: PreviewResult) -> list[str]:
         lines.append(f"  {model} ({b.get('target')}): {b.get('formula')}")
         if "startup_probe" in b:
             lines.append(f"      startup probe {b['startup_probe']}, /tmp {b.get('scratch_gib')} GiB")
+        plan = b.get("plan")
+        if isinstance(plan, dict):  # sagemaker-llm: the GPU memory plan behind the engine settings
+            lines.append(f"      GPU memory plan: {plan.get('arithmetic')}")
         lines.append(f"      assumes {b.get('assumptions')}")
     return lines
 

@@ -10,6 +10,7 @@ component (type, name)                  environment setting
 GpuNodeGroup ``gpu-<name>[-<region>]``  ``cluster.gpu_node_groups[i]`` (the group named <name>)
 TritonService ``triton-<model>...``     ``deployments[i]`` (target triton-eks, model <model>)
 SageMakerEndpoint ``sm-<model>...``     ``deployments[i]`` (SageMaker target, model <model>)
+SageMakerLlm ``sm-<model>...``          ``deployments[i]`` (target sagemaker-llm, model <model>)
 EksCluster / ClusterAddons              ``cluster``
 Network                                 ``network``
 Budget / AlertTopic / ServiceAlarms     ``monitoring``
@@ -95,7 +96,11 @@ def _component_setting(type_: str, name: str, env: Any) -> Loc | None:
         for i, group in enumerate(env.cluster.gpu_node_groups):
             if group.name == base.removeprefix("gpu-"):
                 return ("cluster", "gpu_node_groups", i)
-    if type_ in ("inferstack:index:TritonService", "inferstack:index:SageMakerEndpoint"):
+    if type_ in (
+        "inferstack:index:TritonService",
+        "inferstack:index:SageMakerEndpoint",
+        "inferstack:index:SageMakerLlm",
+    ):
         prefix, triton = ("triton-", True) if type_.endswith("TritonService") else ("sm-", False)
         for i, dep in enumerate(env.deployments):
             if base == prefix + dep.model and (dep.target == "triton-eks") == triton:

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from inferstack.config.environment import Environment
+from inferstack.config.llm_package import LlmPackage
 from inferstack.config.model_package import ModelPackage
 
 
@@ -19,7 +20,7 @@ class StackContext:
 
     env: Environment
     root: Path
-    packages: dict[str, ModelPackage]
+    packages: dict[str, ModelPackage | LlmPackage]  # LlmPackage for the LLM targets (kind: llm)
     tags: dict[str, str]
     regions: list[RegionStack] = field(default_factory=list)
     dns: dict[str, Any] = field(default_factory=dict)  # model -> FailoverDns (stacks/edge.build_dns)
@@ -75,7 +76,7 @@ class EntryPoint:
     """How one deployment is reached in one region (issue 4 fills, issue 5 puts DNS and health checks on it)."""
 
     model: str
-    target: str  # triton-eks | sagemaker | sagemaker-async
+    target: str  # triton-eks | sagemaker | sagemaker-async | sagemaker-llm
     dns_name: pulumi.Output[str]  # alias target (ALB or API Gateway regional domain)
     zone_id: pulumi.Output[str]  # alias target's hosted zone id
     public: bool  # reachable from the internet (HTTPS health check) or private (CloudWatch-alarm health check)

@@ -12,7 +12,7 @@ from inferstack.components.inference_api import ApiModel, InferenceApi
 from inferstack.components.triton_front import TritonFront
 from stacks.context import EntryPoint, RegionStack, StackContext
 
-SAGEMAKER_TARGETS = ("sagemaker", "sagemaker-async")
+SAGEMAKER_TARGETS = ("sagemaker", "sagemaker-async", "sagemaker-llm")
 
 
 def domain_suffix(ctx: StackContext) -> str:

@@ -71,7 +71,7 @@ def _dashboard_rows(ctx: StackContext) -> list[DashboardDeployment]:
                 if ep is not None and ep.extra.get("load_balancer_arn_suffix") is not None:
                     row["load_balancer"] = ep.extra["load_balancer_arn_suffix"]
                 rows.append(row)
-            elif d.target == "sagemaker" or d.target == "sagemaker-async":  # LLM targets: their own wiring
+            elif d.target in ("sagemaker", "sagemaker-async", "sagemaker-llm"):  # vllm-eks: its own wiring
                 endpoint = rs.sagemaker.get(d.model)
                 if endpoint is None or getattr(endpoint, "endpoint_name", None) is None:
                     continue

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from inferstack.config.environment import all_tags
-from inferstack.config.loader import InputError, Project, load_environment, load_model_package
+from inferstack.config.loader import InputError, Project, load_environment, load_package
 from stacks import edge, observability, platform, registry, serving
 from stacks.context import RegionStack, StackContext
 
@@ -23,7 +23,7 @@ def environment_name() -> str:
 def load_context() -> StackContext:
     project = Project(ROOT)
     env = load_environment(project, environment_name())
-    packages = {d.model: load_model_package(project, d.model) for d in env.deployments}
+    packages = {d.model: load_package(project, d.model) for d in env.deployments}
     ctx = StackContext(env=env, root=ROOT, packages=packages, tags=all_tags(env))
     cidrs = [env.network.cidr, env.network.secondary_cidr]
     for i, region in enumerate(env.regions.all):

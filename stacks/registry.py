@@ -84,7 +84,7 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
         pulumi.export(
             "model_artifacts",
             registry.bucket_name.apply(
-                lambda b: {d.model: f"s3://{b}/{artifact_key(d.model, d.version)}" for d in env.deployments}
+                lambda b: {d.model: _artifact_uri(ctx, b, d.model, d.version) for d in env.deployments}
             ),
         )
         if registry.ecr_repository_url is not None:
@@ -110,3 +110,11 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
         opts=ctx.primary.opts(depends_on=[primary.component.versioning, registry.versioning]),
     )
     pulumi.export("replica_model_bucket", registry.bucket_name)
+
+
+def _artifact_uri(ctx: StackContext, bucket: str, model: str, version: int) -> str:
+    """What a deployment serves: the archive in the model bucket, or an LLM's weights where its manifest points."""
+    package = ctx.packages.get(model)
+    if isinstance(package, LlmPackage):
+        return package.weights_uri
+    return f"s3://{bucket}/{artifact_key(model, version)}"

@@ -1,8 +1,8 @@
 """Stack wiring for the serving components (environment config -> component args).
 
 One component per deployment in every region of the environment: `TritonService` for `triton-eks`,
-`SageMakerEndpoint` for `sagemaker` and `sagemaker-async`. Triton's entry point (its internal ALB) is
-recorded here; SageMaker entry points come from the API front door (stacks/edge.build_api).
+`SageMakerEndpoint` for `sagemaker` and `sagemaker-async`, `SageMakerLlm` for `sagemaker-llm`. Triton's entry
+point (its internal ALB) is recorded here; SageMaker entry points come from the API front door (stacks/edge.build_api).
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ from inferstack import coldstart, coldstart_checks
 from inferstack.artifacts import baseline_prefix
 from inferstack.capacity import group_pod_size
 from inferstack.catalog import EC2_TYPES
+from inferstack.components._sagemaker_hosting import HostingArgs
 from inferstack.components.sagemaker_endpoint import SageMakerEndpoint
+from inferstack.components.sagemaker_llm import SageMakerLlm
 from inferstack.components.triton_service import GPU_CLASS_LABEL, NODE_GROUP_LABEL, TritonService
 from inferstack.config.environment import Deployment
+from inferstack.config.llm_package import LlmPackage
+from inferstack.config.model_package import ModelPackage
+from inferstack.llm.planner import LlmPlan, PlanError, plan_for_deployment
 from stacks.context import AlertingOutputs, EntryPoint, PlatformOutputs, RegionStack, RegistryOutputs, StackContext
 
 
@@ -43,6 +48,13 @@ def cold_start(ctx: StackContext, d: Deployment) -> coldstart.ColdStart:
     return coldstart_checks.budget(ctx.root, ctx.packages[d.model], d)
 
 
+def _triton_package(ctx: StackContext, d: Deployment) -> ModelPackage:
+    package = ctx.packages[d.model]
+    if not isinstance(package, ModelPackage):
+        raise ValueError(f"deployment {d.model}: target {d.target} serves Triton packages, {d.model} is kind: llm")
+    return package
+
+
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     platform, registry, alerting = _inputs(rs)
     assert d.replicas is not None and d.gpu_node_group is not None
@@ -57,7 +69,7 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             f"deployment {d.model}: gpus_per_replica={d.gpus_per_replica} does not fit gpu_node_group "
             f"{group_cfg.name!r}"
         )
-    package = ctx.packages[d.model]
+    package = _triton_package(ctx, d)
     budget = cold_start(ctx, d)
     scratch = coldstart.scratch_gib(budget.download_bytes)
     period, threshold = coldstart.startup_probe(budget)
@@ -125,37 +137,60 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     )
 
 
-def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+def _hosting_args(ctx: StackContext, rs: RegionStack, d: Deployment) -> HostingArgs:
+    """What every SageMaker endpoint component of a deployment takes: network, key, bucket, alarms, capacity,
+    rollout, capture, and the variant timeouts from the deployment's cold-start budget."""
     platform, registry, alerting = _inputs(rs)
     assert d.instances is not None and d.instance_type is not None
-    package = ctx.packages[d.model]
-    asynchronous = d.target == "sagemaker-async"
-    bucket = registry.bucket_name
+    llm = d.target == "sagemaker-llm"
     try:
-        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(cold_start(ctx, d))
+        download_timeout, startup_timeout = coldstart.sagemaker_timeouts(
+            cold_start(ctx, d), eks_target="vllm-eks" if llm else "triton-eks"
+        )
     except coldstart.ColdStartError as exc:
         raise ValueError(f"deployment {d.model}: {exc}") from None
     network = platform.components["network"]
+    return {
+        "instance_type": d.instance_type,
+        "region": rs.region,
+        "endpoint_name": f"{ctx.env.name}-{d.model}",
+        "bucket_name": registry.bucket_name,
+        "bucket_arn": registry.bucket_arn,
+        "kms_key_arn": platform.key_arn,
+        "vpc_id": platform.vpc_id,
+        "vpc_cidr": platform.vpc_cidr,
+        "s3_prefix_list_id": network.s3_prefix_list_id,
+        "interface_endpoint_services": network.interface_endpoint_services,
+        "subnet_ids": platform.private_subnet_ids,
+        "alarm_topic_arn": alerting.topic_arn,
+        "max_instances": d.instances.max,
+        "rollout_strategy": d.rollout.strategy,
+        "canary_percent": d.rollout.canary_percent,
+        "linear_step_percent": d.rollout.linear_step_percent,
+        "wait_minutes": d.rollout.wait_minutes,
+        "termination_wait_minutes": d.rollout.termination_wait_minutes,
+        "off_hours_schedule": d.autoscaling.off_hours_schedule,
+        "model_download_timeout_seconds": download_timeout,
+        "container_startup_timeout_seconds": startup_timeout,
+        "capture_sampling_percent": d.data_capture.sampling_percent,
+        "tags": {**ctx.tags, "model": d.model},
+    }
+
+
+def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    _, registry, _ = _inputs(rs)
+    assert d.instances is not None
+    package = _triton_package(ctx, d)
+    asynchronous = d.target == "sagemaker-async"
+    bucket = registry.bucket_name
     endpoint = SageMakerEndpoint(
         f"sm-{d.model}{rs.suffix}",
         {
+            **_hosting_args(ctx, rs, d),
             "model_name": d.model,
             "model_version": d.version,
-            "instance_type": d.instance_type,
-            "region": rs.region,
-            "endpoint_name": f"{ctx.env.name}-{d.model}",
-            "bucket_name": bucket,
-            "bucket_arn": registry.bucket_arn,
-            "kms_key_arn": platform.key_arn,
-            "vpc_id": platform.vpc_id,
-            "vpc_cidr": platform.vpc_cidr,
-            "s3_prefix_list_id": network.s3_prefix_list_id,
-            "interface_endpoint_services": network.interface_endpoint_services,
-            "subnet_ids": platform.private_subnet_ids,
-            "alarm_topic_arn": alerting.topic_arn,
             "latency_slo_ms": package.latency_slo.p99_ms,
             "min_instances": d.instances.min,
-            "max_instances": d.instances.max,
             "asynchronous": asynchronous,
             "async_input_path": pulumi.Output.concat("s3://", bucket, f"/async/{d.model}/input")
             if asynchronous
@@ -168,26 +203,76 @@ def _sagemaker(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             else None,
             "async_max_concurrent_invocations": d.async_inference.max_concurrent_invocations,
             "triton_version": ctx.env.serving.sagemaker_triton_version,
-            "rollout_strategy": d.rollout.strategy,
-            "canary_percent": d.rollout.canary_percent,
-            "linear_step_percent": d.rollout.linear_step_percent,
-            "wait_minutes": d.rollout.wait_minutes,
-            "termination_wait_minutes": d.rollout.termination_wait_minutes,
             "invocations_per_instance": d.autoscaling.invocations_per_instance,
             "backlog_per_instance": d.autoscaling.backlog_per_instance,
-            "off_hours_schedule": d.autoscaling.off_hours_schedule,
-            "model_download_timeout_seconds": download_timeout,
-            "container_startup_timeout_seconds": startup_timeout,
             "data_capture": d.data_capture.enabled,
-            "capture_sampling_percent": d.data_capture.sampling_percent,
             "baseline_s3_prefix": pulumi.Output.concat("s3://", bucket, "/", baseline_prefix(d.model, d.version))
             if package.drift_baseline
             else None,
-            "tags": {**ctx.tags, "model": d.model},
         },
         opts=rs.opts(),
     )
     rs.sagemaker[d.model] = endpoint
+
+
+# -- sagemaker-llm (issue 16) ------------------------------------------------------------------------------
+
+EXPECTED_OUTPUT_TOKENS = 256
+"""Output tokens of a typical request, for the ModelLatency alarm of an LLM endpoint: a non-streaming call's
+ModelLatency is its whole generation, so the ceiling is TTFT p95 + this many tokens at the ITL p95 objective
+(1,500 ms + 256 x 100 ms = 27.1 s for the 8B package, under the API front door's 29 s integration timeout)."""
+
+
+def _llm_package(ctx: StackContext, d: Deployment) -> LlmPackage:
+    package = ctx.packages[d.model]
+    if not isinstance(package, LlmPackage):
+        raise ValueError(f"deployment {d.model}: target {d.target} serves LLM packages (kind: llm)")
+    return package
+
+
+def llm_plan(ctx: StackContext, d: Deployment) -> LlmPlan:
+    """The GPU memory plan of an LLM deployment (same in every region); ValueError with the planner's arithmetic."""
+    try:
+        return plan_for_deployment(ctx.env, d, _llm_package(ctx, d), package_dir=ctx.root / "model_packages" / d.model)
+    except PlanError as exc:
+        raise ValueError(f"deployment {d.model}: {exc}") from None
+
+
+def llm_latency_alarm_ms(package: LlmPackage) -> float:
+    if package.slo is None:
+        raise ValueError(
+            f"model package {package.name}: target sagemaker-llm alarms and rolls back on ModelLatency, which needs "
+            "the package's slo (time_to_first_token_p95_ms, inter_token_latency_p95_ms); add them to its model.yaml"
+        )
+    return package.slo.time_to_first_token_p95_ms + EXPECTED_OUTPUT_TOKENS * package.slo.inter_token_latency_p95_ms
+
+
+def _sagemaker_llm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
+    assert d.instances is not None
+    package = _llm_package(ctx, d)
+    plan = llm_plan(ctx, d)
+    endpoint = SageMakerLlm(
+        f"sm-{d.model}{rs.suffix}",
+        {
+            **_hosting_args(ctx, rs, d),
+            "model_name": d.model,
+            "model_version": d.version,
+            "weights_uri": package.weights_uri,
+            "weights_bytes": package.weight_bytes(ctx.root / "model_packages" / d.model),
+            "tensor_parallel": plan.tensor_parallel,
+            "max_model_len": plan.max_model_len,
+            "max_concurrent_sequences": plan.max_num_seqs,
+            "gpu_memory_utilization": plan.gpu_memory_utilization,
+            "latency_alarm_ms": llm_latency_alarm_ms(package),
+            "min_instances": d.instances.min,
+            "data_capture": d.data_capture.enabled,
+        },
+        opts=rs.opts(),
+    )
+    rs.sagemaker[d.model] = endpoint
+
+
+# -- end sagemaker-llm
 
 
 def build(ctx: StackContext, rs: RegionStack) -> None:
@@ -195,11 +280,16 @@ def build(ctx: StackContext, rs: RegionStack) -> None:
     for d in ctx.env.deployments:
         if d.target == "triton-eks":
             _triton(ctx, rs, d)
-        else:
+        elif d.target == "sagemaker-llm":
+            _sagemaker_llm(ctx, rs, d)
+        elif d.target in ("sagemaker", "sagemaker-async"):
             _sagemaker(ctx, rs, d)
     if rs.is_primary:
         # Printed by `inferstack preview` like the failover budget: the arithmetic behind probes and timeouts.
-        pulumi.export("cold_start", {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments})
+        budgets = ("triton-eks", "sagemaker", "sagemaker-async", "sagemaker-llm")  # vllm-eks: its own wiring
+        pulumi.export(
+            "cold_start", {d.model: _cold_start_output(ctx, d) for d in ctx.env.deployments if d.target in budgets}
+        )
 
 
 def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
@@ -210,8 +300,22 @@ def _cold_start_output(ctx: StackContext, d: Deployment) -> dict[str, object]:
         out["startup_probe"] = f"{threshold} x {period}s = {threshold * period}s"
         out["scratch_gib"] = coldstart.scratch_gib(budget.download_bytes)
     else:
-        download, startup = coldstart.sagemaker_timeouts(budget)
-        out["formula"] = coldstart.sagemaker_text(budget)
+        llm = d.target == "sagemaker-llm"
+        download, startup = coldstart.sagemaker_timeouts(budget, eks_target="vllm-eks" if llm else "triton-eks")
+        out["formula"] = coldstart.sagemaker_text(budget, what="weights (S3 prefix)" if llm else "archive")
         out["model_data_download_timeout_seconds"] = download
         out["container_startup_health_check_timeout_seconds"] = startup
+        if llm:
+            plan = llm_plan(ctx, d)
+            out["plan"] = {
+                "instance_type": plan.instance_type,
+                "tensor_parallel": plan.tensor_parallel,
+                "max_model_len": plan.max_model_len,
+                "max_num_seqs": plan.max_num_seqs,
+                "gpu_memory_utilization": plan.gpu_memory_utilization,
+                "required_gib": round(plan.required_gib, 2),
+                "available_gib": round(plan.available_gib, 2),
+                "kv_capacity_tokens": plan.kv_capacity_tokens,
+                "arithmetic": plan.arithmetic,
+            }
     return out

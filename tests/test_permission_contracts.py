@@ -167,7 +167,16 @@ def sagemaker_workloads(p: PreviewResult) -> list[Workload]:
         config = next(c for c in configs if c.urn in endpoint.dependencies)
         model = next(urns[d] for d in config.dependencies if urns[d].type == "aws:sagemaker/model:Model")
         role = model.inputs["executionRoleArn"]
-        bucket, key = split_s3(model.inputs["primaryContainer"]["modelDataUrl"])
+        container = model.inputs["primaryContainer"]
+        data_prefix = None
+        if "modelDataSource" in container:  # an LLM's uncompressed Hugging Face directory (S3Prefix)
+            [source] = container["modelDataSource"]["s3DataSources"]
+            data_prefix = split_s3(source["s3Uri"])
+            key = data_prefix[1] + "model-00001-of-00004.safetensors"
+            capture_uri = (config.inputs.get("dataCaptureConfig") or {}).get("destinationS3Uri")
+            bucket = split_s3(capture_uri)[0] if capture_uri else data_prefix[0]  # capture goes to the model bucket
+        else:
+            bucket, key = split_s3(container["modelDataUrl"])
         region = region_of(p, model)
         capture = (config.inputs.get("dataCaptureConfig") or {}).get("destinationS3Uri")
         outputs = (config.inputs.get("asyncInferenceConfig") or {}).get("outputConfig") or {}
@@ -185,6 +194,7 @@ def sagemaker_workloads(p: PreviewResult) -> list[Workload]:
                 split_s3(outputs[k])[1].rstrip("/") + "/" for k in ("s3OutputPath", "s3FailurePath") if k in outputs
             ],
             topic_arns=[topics[k] for k in ("successTopic", "errorTopic") if k in topics],
+            model_data_prefix=data_prefix,
         )
         out.append((endpoint.name, contract, role, "sagemaker.amazonaws.com"))
         for job in of_type(p, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"):
