@@ -301,7 +301,7 @@ def check(m: Mutation, tmp: Path, *, preview: Callable[[Mutation, bool], bool] |
                 outcome.problems.append(f"{name}: traceback in the output: {run.output[-300:]}")
             if len(run.output) > MAX_OUTPUT:
                 outcome.problems.append(f"{name}: {len(run.output)} characters of output (echoed input?)")
-            if run.code == 2 and m.target not in run.stderr:
+            if run.code == 2 and not names_file(run.stderr, m.target):
                 outcome.problems.append(f"{name}: exit 2 without naming {m.target}: {run.stderr[:300]}")
             if run.args[0] == "preview" and run.code not in (0, 1) and (root / "out").exists():
                 outcome.problems.append(
@@ -312,6 +312,16 @@ def check(m: Mutation, tmp: Path, *, preview: Callable[[Mutation, bool], bool] |
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return outcome
+
+
+def names_file(message: str, target: str) -> bool:
+    """Whether an exit-2 message names `target`: its project path, or, for a manifest, a path inside its package
+    together with the file's name (a config.pbtxt that disagrees with model.yaml is reported at the config,
+    "model_packages/x/triton/x/config.pbtxt ==> ... but model.yaml has ...")."""
+    if target in message:
+        return True
+    package, name = str(Path(target).parent), Path(target).name
+    return target.startswith("model_packages/") and f"{package}/" in message and name in message
 
 
 def scratch() -> Path:
