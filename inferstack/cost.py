@@ -932,13 +932,17 @@ def token_cost(d: Any, monthly: dict[str, float]) -> dict[str, Any] | None:
     return out
 
 
+def _replicas(n: int) -> str:
+    return f"{n} replica" if n == 1 else f"{n} replicas"
+
+
 def token_cost_line(per_token: dict[str, Any]) -> str:
     """One line for the text and markdown views."""
     base = "n/a (0 replicas)" if per_token["baseline"] is None else _usd(per_token["baseline"])
     r = per_token["replicas"]
     return (
-        f"$ per 1M output tokens: {base} baseline ({r['baseline']} replicas), {_usd(per_token['peak'] or 0)} peak "
-        f"({r['peak']} replicas) at {per_token['throughput_tokens_per_s']:g} tokens/s per replica"
+        f"$ per 1M output tokens: {base} baseline ({_replicas(r['baseline'])}), {_usd(per_token['peak'] or 0)} peak "
+        f"({_replicas(r['peak'])}) at {per_token['throughput_tokens_per_s']:g} tokens/s per replica"
     )
 
 

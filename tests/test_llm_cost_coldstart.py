@@ -11,6 +11,7 @@ from inferstack.config.environment import Deployment
 from inferstack.config.loader import Project, load_environment
 from inferstack.cost import cost_per_million_tokens, estimate_preview, render_cost_text
 from inferstack.cost_markdown import render_cost_markdown
+from tests.conftest import preview_of
 from tests.cost_synthetic import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def test_cost_per_million_output_tokens_from_the_deployments_monthly_cost() -> N
     assert per["replicas"] == {"baseline": 1, "peak": 3}
     assert "/ 730 / (1 x 1000 x 3600) x 1e6 = $0.31" in per["formula"]
     text = render_cost_text(cost, "staging")
-    assert "    $ per 1M output tokens: $0.31 baseline (1 replicas), $0.31 peak (3 replicas) at 1000 tokens/s" in text
+    assert "    $ per 1M output tokens: $0.31 baseline (1 replica), $0.31 peak (3 replicas) at 1000 tokens/s" in text
     markdown = render_cost_markdown(cost, "staging")
     assert "- `llama-3-1-8b-instruct` (sagemaker-llm, us-east-1): $ per 1M output tokens: $0.31 baseline" in markdown
 
@@ -108,3 +109,33 @@ def test_downloading_to_disk_first_pays_the_disk_twice() -> None:
     assert coldstart.sagemaker_timeouts(b) == (600, 600)
     with pytest.raises(coldstart.ColdStartError, match="load_format 'nfs' is not one of"):
         coldstart.llm_cold_start(weights_bytes=1, load_format="nfs")
+
+
+def test_the_prod_vllm_deployment_prices_its_tokens_from_its_gpu_nodes_when_throughput_is_given() -> None:
+    """End to end on the reference prod preview: the 70B vllm-eks deployment's row (its g6e.12xlarge nodes, one
+    per TP-4 replica, in both regions) yields $ per 1M output tokens once it declares a measured throughput."""
+    env = load_environment(Project(ROOT), "prod")
+    deps = [
+        d.model_copy(update={"llm": d.llm.model_copy(update={"throughput_tokens_per_s": 1500})})
+        if d.target == "vllm-eks" and d.llm is not None
+        else d
+        for d in env.deployments
+    ]
+    cost = estimate_preview(preview_of("prod"), env.model_copy(update={"deployments": deps}))
+    rows = [r for r in cost["by_deployment"] if "cost_per_million_output_tokens" in r]
+    assert rows, "no deployment row carries a per-token figure"
+    for row in rows:
+        per = row["cost_per_million_output_tokens"]
+        lo, hi = per["replicas"]["baseline"], per["replicas"]["peak"]
+        assert per["baseline"] == pytest.approx(row["monthly_usd"]["baseline"] / 730 / (lo * 1500 * 3600) * 1e6, 1e-3)
+        assert per["peak"] == pytest.approx(row["monthly_usd"]["peak"] / 730 / (hi * 1500 * 3600) * 1e6, 1e-3)
+        assert per["baseline"] > 0
+    text = render_cost_text(cost, "prod")
+    assert "baseline (2 replicas)" in text
+    assert "(1 replicas)" not in text
+
+
+def test_a_single_replica_reads_in_the_singular() -> None:
+    cost = estimate_preview(_llm_endpoint("llama-3-1-8b-instruct", 1, 3).result(), _env(1, 3, 1000))
+    text = render_cost_text(cost, "staging")
+    assert "baseline (1 replica), $0.31 peak (3 replicas)" in text
