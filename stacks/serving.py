@@ -101,14 +101,48 @@ def _triton_package(ctx: StackContext, d: Deployment) -> ModelPackage:
     return package
 
 
+class _Workload(TypedDict):
+    region: str
+    kms_key_arn: Any
+    oidc_provider_arn: Any
+    oidc_issuer_url: Any
+    k8s_provider: Any
+    vpc_id: Any
+    vpc_cidr: str
+    pod_security_group_id: Any
+    subnet_ids: Any
+    gpu_class: str
+    node_group: str | None
+    alarm_topic_arn: Any
+
+
+def _eks_workload_args(rs: RegionStack, platform: Any, alerting: Any, group_cfg: Any) -> _Workload:
+    """The cluster, network, identity and alerting args every EKS serving component (Triton, vLLM) takes, and the
+    GPU node group it is scheduled on (its labels, else the smallest instance type's GPU class)."""
+    group = platform.gpu_node_groups.get(group_cfg.name)
+    labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
+    smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
+    return {
+        "region": rs.region,
+        "kms_key_arn": platform.key_arn,
+        "oidc_provider_arn": platform.oidc_provider_arn,
+        "oidc_issuer_url": platform.oidc_issuer_url,
+        "k8s_provider": platform.k8s_provider,
+        "vpc_id": platform.vpc_id,
+        "vpc_cidr": platform.vpc_cidr,
+        "pod_security_group_id": platform.cluster_security_group_id,
+        "subnet_ids": platform.private_subnet_ids,
+        "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
+        "node_group": labels.get(NODE_GROUP_LABEL),
+        "alarm_topic_arn": alerting.topic_arn,
+    }
+
+
 def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
     platform, registry, alerting = _inputs(rs)
     assert d.replicas is not None and d.gpu_node_group is not None
     group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
-    group = platform.gpu_node_groups.get(d.gpu_node_group)
-    labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
     # Requests = the replica's GPU share of allocatable CPU/memory on every type of its group (inferstack/capacity.py).
-    smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
     pod = group_pod_size(ctx.env, group_cfg, d.gpus_per_replica)
     if pod is None:
         raise ValueError(
@@ -129,20 +163,9 @@ def _triton(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "model_name": d.model,
             "model_version": d.version,
             "image": ctx.env.serving.triton_image,
-            "region": rs.region,
             "bucket_name": registry.bucket_name,
             "bucket_arn": registry.bucket_arn,
-            "kms_key_arn": platform.key_arn,
-            "oidc_provider_arn": platform.oidc_provider_arn,
-            "oidc_issuer_url": platform.oidc_issuer_url,
-            "k8s_provider": platform.k8s_provider,
-            "vpc_id": platform.vpc_id,
-            "vpc_cidr": platform.vpc_cidr,
-            "pod_security_group_id": platform.cluster_security_group_id,
-            "subnet_ids": platform.private_subnet_ids,
-            "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
-            "node_group": labels.get(NODE_GROUP_LABEL),
-            "alarm_topic_arn": alerting.topic_arn,
+            **_eks_workload_args(rs, platform, alerting, group_cfg),
             "latency_slo_ms": package.latency_slo.p99_ms,
             "min_replicas": d.replicas.min,
             "max_replicas": d.replicas.max,
@@ -182,9 +205,6 @@ def _vllm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "(the LLM package pins one weights_uri); remove canary_version and roll out by bumping version"
         )
     group_cfg = next(g for g in ctx.env.cluster.gpu_node_groups if g.name == d.gpu_node_group)
-    group = platform.gpu_node_groups.get(d.gpu_node_group)
-    labels: dict[str, str] = dict(getattr(group, "labels", None) or {})
-    smallest = min((EC2_TYPES[t] for t in group_cfg.instance_types), key=lambda s: s.vcpu)
     plan = llm_plan(ctx, d)
     # Requests = the replica's share (tensor_parallel GPUs) of allocatable CPU/memory on every type of its group.
     pod = group_pod_size(ctx.env, group_cfg, plan.tensor_parallel)
@@ -207,18 +227,7 @@ def _vllm(ctx: StackContext, rs: RegionStack, d: Deployment) -> None:
             "model_version": d.version,
             "weights_uri": package.weights_uri,
             "image": ctx.env.serving.vllm_image,
-            "region": rs.region,
-            "kms_key_arn": platform.key_arn,
-            "oidc_provider_arn": platform.oidc_provider_arn,
-            "oidc_issuer_url": platform.oidc_issuer_url,
-            "k8s_provider": platform.k8s_provider,
-            "vpc_id": platform.vpc_id,
-            "vpc_cidr": platform.vpc_cidr,
-            "pod_security_group_id": platform.cluster_security_group_id,
-            "subnet_ids": platform.private_subnet_ids,
-            "gpu_class": labels.get(GPU_CLASS_LABEL) or str(smallest.gpu_class),
-            "node_group": labels.get(NODE_GROUP_LABEL),
-            "alarm_topic_arn": alerting.topic_arn,
+            **_eks_workload_args(rs, platform, alerting, group_cfg),
             "tensor_parallel": plan.tensor_parallel,
             "max_model_len": plan.max_model_len,
             "max_num_seqs": plan.max_num_seqs,
