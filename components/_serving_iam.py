@@ -5,6 +5,7 @@ so documents stay visible in preview and carry no resources inside `apply`.
 """
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -111,3 +112,14 @@ def policy(statements: Sequence[pulumi.Input[dict[str, Any]]]) -> pulumi.Output[
     return pulumi.Output.all(*statements).apply(
         lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": list(resolved)})
     )
+
+
+# An S3 "directory": a valid bucket name (3-63 chars of a-z 0-9 . -, starting and ending alphanumeric) and a
+# non-empty key prefix ending in '/'. LlmService streams and SageMakerLlm copies every object under it.
+_S3_DIRECTORY = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>(?:[^/]+/)*[^/]+/)$")
+
+
+def s3_directory(uri: str | None) -> tuple[str, str] | None:
+    """(bucket, prefix ending in '/') of an `s3://bucket/prefix/` URI, or None when it is not one."""
+    m = _S3_DIRECTORY.match(uri or "")
+    return None if m is None else (m["bucket"], m["prefix"])

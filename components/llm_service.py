@@ -62,8 +62,6 @@ KV_CACHE_METRIC = "vllm_kv_cache_usage_perc"
 """HPA pods metric (prometheus-adapter name) for `vllm:kv_cache_usage_perc` (0-1)."""
 CACHE_DIR = "/cache"
 
-_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>(?:[^/]+/)*[^/]+/)$")
-
 
 class LlmServiceArgs(eks.EksServiceArgs):
     model_name: str
@@ -129,13 +127,13 @@ class LlmServiceArgs(eks.EksServiceArgs):
 
 def parse_s3_uri(uri: str, where: str, field: str = "weights_uri") -> tuple[str, str]:
     """(bucket, prefix ending in '/') of an `s3://bucket/prefix/` URI; ValueError naming the field otherwise."""
-    m = _S3_URI.match(uri or "")
-    if m is None:
+    parts = iam.s3_directory(uri)
+    if parts is None:
         raise ValueError(
             f"{where}: {field}={uri!r} is not an S3 directory URI; use s3://<bucket>/<prefix>/ (with the trailing "
             "slash), e.g. s3://inferstack-llm-weights/llama-3-1-8b-instruct/1/"
         )
-    return m["bucket"], m["prefix"]
+    return parts
 
 
 def _quantity(value: float) -> str:

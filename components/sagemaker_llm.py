@@ -121,11 +121,6 @@ def model_volume_gb(instance_type: str, weights_bytes: int) -> int | None:
     return math.ceil(weights_bytes / 1e9 * 1.25) + IMAGE_ROOM_GB
 
 
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, prefix
-
-
 class SageMakerLlm(pulumi.ComponentResource):
     """An LLM on a SageMaker real-time endpoint (LMI/vLLM) with plan-derived engine settings and guardrails."""
 
@@ -172,7 +167,8 @@ class SageMakerLlm(pulumi.ComponentResource):
             )
         if not 0 < util <= 1:
             raise ValueError(f"{where}: gpu_memory_utilization={util} must be in (0, 1]; vLLM's default is 0.9")
-        if not weights_uri.startswith("s3://") or not weights_uri.endswith("/") or not _split_s3(weights_uri)[1]:
+        weights_dir = iam.s3_directory(weights_uri)
+        if weights_dir is None:
             raise ValueError(
                 f"{where}: weights_uri {weights_uri!r} must be an s3://bucket/prefix/ ending in '/' (SageMaker's "
                 "S3Prefix model data source takes every object under the prefix)"
@@ -186,7 +182,7 @@ class SageMakerLlm(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
         key_arn = args["kms_key_arn"]
         weights_key = args.get("weights_kms_key_arn") or key_arn
-        weights_bucket, weights_prefix = _split_s3(weights_uri)
+        weights_bucket, weights_prefix = weights_dir
         self.image_uri = image
         self.variant_name = VARIANT
         self.workers_per_instance = spec.gpus // tp

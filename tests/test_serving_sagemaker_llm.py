@@ -250,6 +250,8 @@ def test_security_group_reaches_s3_through_its_prefix_list(llm: Recorded) -> Non
         ({"tensor_parallel": 3, "instance_type": "ml.g5.12xlarge"}, "tensor_parallel=3 does not divide the 4 GPU"),
         ({"min_instances": 0}, "min_instances=0; a SageMaker real-time endpoint keeps >= 1"),
         ({"weights_uri": "s3://inferstack-llm-weights/llama"}, "must be an s3://bucket/prefix/ ending in '/'"),
+        ({"weights_uri": "s3://Inferstack_Weights/llama/"}, "must be an s3://bucket/prefix/ ending in '/'"),
+        ({"weights_uri": "s3://inferstack-llm-weights/"}, "must be an s3://bucket/prefix/ ending in '/'"),
         ({"instance_type": "ml.m5.xlarge"}, "has no NVIDIA GPU"),
         ({"container_startup_timeout_seconds": 4000}, "container_startup_timeout_seconds=4000 is outside"),
         ({"gpu_memory_utilization": 1.2}, r"gpu_memory_utilization=1.2 must be in \(0, 1\]"),
